@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Installs every Debian package that backend-health-exporter needs on a fresh Debian bookworm
+# machine. Idempotent: packages already present are left alone, and apt is not touched at all
+# when nothing is missing.
+#
+#   scripts/setup.sh            build + run dependencies
+#   scripts/setup.sh --test     also what the test suite starts for real (nginx, DNS, Prometheus,
+#                               openssl, network namespaces, headless browser...)
+#   scripts/setup.sh --bench    also the peers the benchmarks compare against
+set -euo pipefail
+
+want_test=0
+want_bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    --bench) want_test=1 want_bench=1 ;;
+    -h | --help)
+      sed -n '2,10p' "$0"
+      exit 0
+      ;;
+    *)
+      echo "setup.sh: unknown argument '$arg' (try --help)" >&2
+      exit 2
+      ;;
+  esac
+done
+
+build_packages=(
+  ca-certificates cmake g++ make ninja-build pkg-config git
+  libuv1-dev libc-ares-dev libwolfssl-dev prometheus-cpp-dev libcivetweb-dev
+  libtomlplusplus-dev libhttp-parser-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev
+)
+test_packages=(
+  clang-format curl openssl nginx-light dnsmasq-base python3 iproute2 util-linux procps
+  prometheus
+)
+bench_packages=(prometheus-blackbox-exporter)
+
+packages=("${build_packages[@]}")
+((want_test)) && packages+=("${test_packages[@]}")
+((want_bench)) && packages+=("${bench_packages[@]}")
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "setup.sh: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "setup.sh: run as root (or install sudo)" >&2; exit 1; }
+  sudo=sudo
+fi
+
+# Packages such as nginx and prometheus start a system service from their postinst; the tests
+# start their own instances on loopback ports, so keep the system ones from ever starting.
+policy=/usr/sbin/policy-rc.d
+placed_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+  placed_policy=1
+fi
+cleanup() { ((placed_policy)) && $sudo rm -f "$policy"; return 0; }
+trap cleanup EXIT
+
+echo "setup.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
