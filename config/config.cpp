@@ -1,0 +1,709 @@
+#include "config/config.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "config/duration.h"
+#include "config/trusted_roots.h"
+
+namespace bhe {
+
+std::string ConfigError::str() const {
+  std::ostringstream out;
+  out << file << ':';
+  if (position.line > 0) {
+    out << position.line << ':' << position.column << ':';
+  }
+  out << ' ' << message;
+  return out.str();
+}
+
+std::string_view protocolName(Protocol p) { return p == Protocol::kHttps ? "https" : "http"; }
+
+const BackendSettingsConfig* Config::findSettings(std::string_view name) const {
+  for (const auto& s : settings) {
+    if (s.name == name) {
+      return &s;
+    }
+  }
+  return nullptr;
+}
+
+const ProbeConfig* Config::findProbe(std::string_view name) const {
+  for (const auto& p : probes) {
+    if (p.name == name) {
+      return &p;
+    }
+  }
+  return nullptr;
+}
+
+bool isIpLiteral(std::string_view text) {
+  std::string s(text);
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+bool isValidHostName(std::string_view text) {
+  if (text.empty() || text.size() > 253) {
+    return false;
+  }
+  if (text.back() == '.') {
+    text.remove_suffix(1);  // fully qualified with the root label
+  }
+  std::size_t label_len = 0;
+  char prev = '.';
+  for (char c : text) {
+    if (c == '.') {
+      if (label_len == 0 || prev == '-') {
+        return false;
+      }
+      label_len = 0;
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') {
+      if (label_len == 0 && c == '-') {
+        return false;
+      }
+      if (++label_len > 63) {
+        return false;
+      }
+    } else {
+      return false;
+    }
+    prev = c;
+  }
+  return label_len > 0 && prev != '-';
+}
+
+namespace {
+
+SourcePosition positionOf(const toml::source_region& region) {
+  return {static_cast<int>(region.begin.line), static_cast<int>(region.begin.column)};
+}
+
+std::string_view typeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+    case toml::node_type::time:
+    case toml::node_type::date_time:
+      return "a date/time";
+    default:
+      return "nothing";
+  }
+}
+
+// Walks one parsed document, filling a Config and collecting every problem on the way.
+class ConfigReader {
+ public:
+  explicit ConfigReader(std::string file) : file_(std::move(file)) {
+    base_dir_ = std::filesystem::path(file_).parent_path();
+  }
+
+  ConfigLoad read(const toml::table& root) {
+    config_.file = file_;
+    checkKeys(root, "", {"exporter", "backend_pool", "backend_settings", "probe"});
+    if (const auto* node = root.get("exporter")) {
+      if (const auto* t = expectTable(*node, "exporter")) {
+        readExporter(*t);
+      }
+    }
+    forEachTableInArray(root, "probe", [&](const toml::table& t) { readProbe(t); });
+    forEachTableInArray(root, "backend_settings",
+                        [&](const toml::table& t) { readSettings(t); });
+    forEachTableInArray(root, "backend_pool", [&](const toml::table& t) { readPool(t); });
+    if (config_.pools.empty() && errors_.empty()) {
+      error(root.source(), "no [[backend_pool]] defined: there is nothing to probe");
+    }
+    checkReferences();
+
+    std::stable_sort(errors_.begin(), errors_.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.position.line, a.position.column) <
+             std::tie(b.position.line, b.position.column);
+    });
+    ConfigLoad load;
+    load.errors = std::move(errors_);
+    if (load.errors.empty()) {
+      load.config = std::move(config_);
+    }
+    return load;
+  }
+
+ private:
+  void error(const toml::source_region& where, std::string message) {
+    errors_.push_back({file_, positionOf(where), std::move(message)});
+  }
+
+  void checkKeys(const toml::table& table, std::string_view section,
+                 std::initializer_list<std::string_view> allowed) {
+    for (auto&& [key, node] : table) {
+      if (std::find(allowed.begin(), allowed.end(), key.str()) == allowed.end()) {
+        std::string where = section.empty() ? "at the top level" : "in [" + std::string(section) + "]";
+        std::string known;
+        for (auto k : allowed) {
+          known += known.empty() ? "" : ", ";
+          known += k;
+        }
+        error(key.source(), "unknown key \"" + std::string(key.str()) + "\" " + where +
+                                " (known keys: " + known + ")");
+      }
+    }
+  }
+
+  const toml::table* expectTable(const toml::node& node, std::string_view what) {
+    if (const auto* t = node.as_table()) {
+      return t;
+    }
+    error(node.source(), std::string(what) + " must be a table, not " + std::string(typeName(node)));
+    return nullptr;
+  }
+
+  void forEachTableInArray(const toml::table& root, std::string_view key,
+                           const std::function<void(const toml::table&)>& fn) {
+    const auto* node = root.get(key);
+    if (node == nullptr) {
+      return;
+    }
+    const auto* array = node->as_array();
+    if (array == nullptr) {
+      error(node->source(), std::string(key) + " must be an array of tables ([[" + std::string(key) +
+                                "]]), not " + std::string(typeName(*node)));
+      return;
+    }
+    for (const auto& element : *array) {
+      if (const auto* t = expectTable(element, "each [[" + std::string(key) + "]] entry")) {
+        fn(*t);
+      }
+    }
+  }
+
+  std::optional<std::string> getString(const toml::table& t, std::string_view section,
+                                       std::string_view key, bool required) {
+    const auto* node = t.get(key);
+    if (node == nullptr) {
+      if (required) {
+        error(t.source(), std::string(section) + " is missing the required key \"" +
+                              std::string(key) + "\"");
+      }
+      return std::nullopt;
+    }
+    if (const auto* s = node->as_string()) {
+      return s->get();
+    }
+    error(node->source(), std::string(section) + "." + std::string(key) +
+                              " must be a string, not " + std::string(typeName(*node)));
+    return std::nullopt;
+  }
+
+  std::optional<bool> getBool(const toml::table& t, std::string_view section,
+                              std::string_view key) {
+    const auto* node = t.get(key);
+    if (node == nullptr) {
+      return std::nullopt;
+    }
+    if (const auto* b = node->as_boolean()) {
+      return b->get();
+    }
+    error(node->source(), std::string(section) + "." + std::string(key) +
+                              " must be a boolean (true or false), not " +
+                              std::string(typeName(*node)));
+    return std::nullopt;
+  }
+
+  std::optional<std::int64_t> getInt(const toml::table& t, std::string_view section,
+                                     std::string_view key, std::int64_t min, std::int64_t max) {
+    const auto* node = t.get(key);
+    if (node == nullptr) {
+      return std::nullopt;
+    }
+    const auto* i = node->as_integer();
+    if (i == nullptr) {
+      error(node->source(), std::string(section) + "." + std::string(key) +
+                                " must be an integer, not " + std::string(typeName(*node)));
+      return std::nullopt;
+    }
+    if (i->get() < min || i->get() > max) {
+      error(node->source(), std::string(section) + "." + std::string(key) + " = " +
+                                std::to_string(i->get()) + " is out of range (" +
+                                std::to_string(min) + " to " + std::to_string(max) + ")");
+      return std::nullopt;
+    }
+    return i->get();
+  }
+
+  // An array of strings; each element is passed to `each` with its source for validation.
+  std::optional<std::vector<std::string>> getStringArray(
+      const toml::table& t, std::string_view section, std::string_view key, bool required,
+      const std::function<bool(const std::string&, const toml::source_region&)>& each) {
+    const auto* node = t.get(key);
+    if (node == nullptr) {
+      if (required) {
+        error(t.source(), std::string(section) + " is missing the required key \"" +
+                              std::string(key) + "\"");
+      }
+      return std::nullopt;
+    }
+    const auto* array = node->as_array();
+    if (array == nullptr) {
+      error(node->source(), std::string(section) + "." + std::string(key) +
+                                " must be an array of strings, not " +
+                                std::string(typeName(*node)));
+      return std::nullopt;
+    }
+    std::vector<std::string> values;
+    bool ok = true;
+    for (const auto& element : *array) {
+      const auto* s = element.as_string();
+      if (s == nullptr) {
+        error(element.source(), std::string(section) + "." + std::string(key) +
+                                    " entries must be strings, not " +
+                                    std::string(typeName(element)));
+        ok = false;
+        continue;
+      }
+      if (each && !each(s->get(), element.source())) {
+        ok = false;
+        continue;
+      }
+      values.push_back(s->get());
+    }
+    if (!ok) {
+      return std::nullopt;
+    }
+    return values;
+  }
+
+  std::optional<std::chrono::milliseconds> getDuration(const toml::table& t,
+                                                       std::string_view section,
+                                                       std::string_view key) {
+    const auto* node = t.get(key);
+    if (node == nullptr) {
+      return std::nullopt;
+    }
+    const auto* s = node->as_string();
+    if (s == nullptr) {
+      error(node->source(), std::string(section) + "." + std::string(key) +
+                                " must be a duration string such as \"5s\", not " +
+                                std::string(typeName(*node)));
+      return std::nullopt;
+    }
+    auto parsed = parseDuration(s->get());
+    if (!parsed.value) {
+      error(node->source(), std::string(section) + "." + std::string(key) + ": " + parsed.error);
+      return std::nullopt;
+    }
+    if (parsed.value->count() == 0) {
+      error(node->source(), std::string(section) + "." + std::string(key) + " must be positive");
+      return std::nullopt;
+    }
+    return parsed.value;
+  }
+
+  // A name that identifies the entry in messages: `[[probe]] "api-health"`.
+  static std::string sectionName(std::string_view kind, const std::optional<std::string>& name) {
+    return "[[" + std::string(kind) + "]]" + (name ? " \"" + *name + "\"" : "");
+  }
+
+  void readExporter(const toml::table& t) {
+    checkKeys(t, "exporter",
+              {"dns_servers", "max_response_bytes", "max_concurrent_probes",
+               "well_known_ca_bundle"});
+    auto& e = config_.exporter;
+    if (auto servers = getStringArray(t, "exporter", "dns_servers", false,
+                                      [&](const std::string& v, const toml::source_region& at) {
+                                        return checkDnsServer(v, at);
+                                      })) {
+      e.dns_servers = *servers;
+    }
+    if (auto v = getInt(t, "exporter", "max_response_bytes", 0, 64LL << 20)) {
+      e.max_response_bytes = static_cast<std::size_t>(*v);
+    }
+    if (auto v = getInt(t, "exporter", "max_concurrent_probes", 1, 100000)) {
+      e.max_concurrent_probes = static_cast<int>(*v);
+    }
+    if (auto v = getString(t, "exporter", "well_known_ca_bundle", false)) {
+      e.well_known_ca_bundle = resolvePath(*v);
+      well_known_bundle_source_ = t.get("well_known_ca_bundle")->source();
+    }
+  }
+
+  bool checkDnsServer(const std::string& v, const toml::source_region& at) {
+    std::string host = v;
+    std::string port;
+    if (!v.empty() && v.front() == '[') {  // [IPv6]:port
+      auto close = v.find(']');
+      if (close == std::string::npos) {
+        error(at, "dns server \"" + v + "\": missing ']' after the IPv6 address");
+        return false;
+      }
+      host = v.substr(1, close - 1);
+      if (close + 1 < v.size()) {
+        if (v[close + 1] != ':') {
+          error(at, "dns server \"" + v + "\": expected ':PORT' after ']'");
+          return false;
+        }
+        port = v.substr(close + 2);
+      }
+    } else if (std::count(v.begin(), v.end(), ':') == 1) {
+      host = v.substr(0, v.find(':'));
+      port = v.substr(v.find(':') + 1);
+    }
+    if (!isIpLiteral(host)) {
+      error(at, "dns server \"" + v + "\" must be an IP address, optionally with :PORT");
+      return false;
+    }
+    if (!port.empty()) {
+      bool digits = std::all_of(port.begin(), port.end(), ::isdigit);
+      if (!digits || port.size() > 5 || std::stoi(port) < 1 || std::stoi(port) > 65535) {
+        error(at, "dns server \"" + v + "\": port must be 1-65535");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::string resolvePath(const std::string& p) const {
+    std::filesystem::path path(p);
+    if (path.is_relative() && !base_dir_.empty()) {
+      return (base_dir_ / path).string();
+    }
+    return path.string();
+  }
+
+  void checkUniqueName(std::string_view kind, const std::string& name,
+                       const toml::source_region& at) {
+    auto [it, inserted] = seen_names_[std::string(kind)].emplace(name, at.begin.line);
+    if (!inserted) {
+      error(at, "duplicate " + std::string(kind) + " name \"" + name +
+                    "\" (first defined on line " + std::to_string(it->second) + ")");
+    }
+  }
+
+  std::optional<std::string> readName(const toml::table& t, std::string_view kind) {
+    auto name = getString(t, "[[" + std::string(kind) + "]]", "name", true);
+    if (name) {
+      const auto& at = t.get("name")->source();
+      if (name->empty()) {
+        error(at, "[[" + std::string(kind) + "]] name must not be empty");
+        return std::nullopt;
+      }
+      checkUniqueName(kind, *name, at);
+    }
+    return name;
+  }
+
+  std::optional<StatusRange> parseStatusRange(const toml::node& element, std::string_view section) {
+    auto fail = [&](const std::string& why) {
+      error(element.source(), std::string(section) + ".match.status_codes: " + why);
+      return std::nullopt;
+    };
+    StatusRange range;
+    if (const auto* i = element.as_integer()) {
+      range.first = range.last = static_cast<int>(i->get());
+      if (i->get() < 100 || i->get() > 599) {
+        return fail("status code " + std::to_string(i->get()) + " is outside 100-599");
+      }
+      return range;
+    }
+    const auto* s = element.as_string();
+    if (s == nullptr) {
+      return fail("entries must be strings such as \"200-399\" or \"204\", not " +
+                  std::string(typeName(element)));
+    }
+    const std::string& text = s->get();
+    if (text.empty()) {
+      return fail("empty status code range");
+    }
+    auto parseCode = [](std::string_view part) -> std::optional<int> {
+      if (part.empty() || part.size() > 3 ||
+          !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return std::nullopt;
+      }
+      return std::stoi(std::string(part));
+    };
+    auto dash = text.find('-');
+    auto first = parseCode(std::string_view(text).substr(0, dash));
+    auto last = dash == std::string::npos ? first
+                                          : parseCode(std::string_view(text).substr(dash + 1));
+    if (!first || !last) {
+      return fail("\"" + text + "\" is not a status code or a range like \"200-399\"");
+    }
+    for (int code : {*first, *last}) {
+      if (code < 100 || code > 599) {
+        return fail("status code " + std::to_string(code) + " in \"" + text +
+                    "\" is outside 100-599");
+      }
+    }
+    if (*first > *last) {
+      return fail("range \"" + text + "\" is inverted (the first code must not exceed the last)");
+    }
+    range.first = *first;
+    range.last = *last;
+    return range;
+  }
+
+  void readProbe(const toml::table& t) {
+    ProbeConfig p;
+    auto name = readName(t, "probe");
+    std::string section = sectionName("probe", name);
+    checkKeys(t, "probe",
+              {"name", "host", "pick_host_name_from_backend_settings", "path", "interval",
+               "timeout", "unhealthy_threshold", "healthy_threshold", "match"});
+    p.name = name.value_or("");
+    if (auto host = getString(t, section, "host", false)) {
+      if (!isValidHostName(*host) && !isIpLiteral(*host)) {
+        error(t.get("host")->source(), section + ".host \"" + *host + "\" is not a valid host name");
+      }
+      p.host = host;
+    }
+    p.pick_host_name_from_backend_settings =
+        getBool(t, section, "pick_host_name_from_backend_settings").value_or(false);
+    if (auto path = getString(t, section, "path", false)) {
+      if (path->empty() || path->front() != '/') {
+        error(t.get("path")->source(),
+              section + ".path \"" + *path + "\" must start with '/' (e.g. \"/healthz\")");
+      } else if (std::any_of(path->begin(), path->end(),
+                             [](unsigned char c) { return c <= ' ' || c == 0x7f; })) {
+        error(t.get("path")->source(),
+              section + ".path must not contain spaces or control characters (percent-encode "
+                        "them)");
+      }
+      p.path = *path;
+    }
+    if (auto d = getDuration(t, section, "interval")) {
+      p.interval = *d;
+    }
+    if (auto d = getDuration(t, section, "timeout")) {
+      p.timeout = *d;
+    }
+    if (auto v = getInt(t, section, "unhealthy_threshold", 1, 1000)) {
+      p.unhealthy_threshold = static_cast<int>(*v);
+    }
+    if (auto v = getInt(t, section, "healthy_threshold", 1, 1000)) {
+      p.healthy_threshold = static_cast<int>(*v);
+    }
+    if (const auto* node = t.get("match")) {
+      if (const auto* m = expectTable(*node, section + ".match")) {
+        readMatch(*m, section, p.match);
+      }
+    }
+    config_.probes.push_back(std::move(p));
+  }
+
+  void readMatch(const toml::table& m, const std::string& section, ProbeMatch& match) {
+    checkKeys(m, "probe.match", {"status_codes", "body"});
+    if (const auto* node = m.get("status_codes")) {
+      const auto* array = node->as_array();
+      if (array == nullptr) {
+        error(node->source(), section + ".match.status_codes must be an array such as "
+                                        "[\"200-399\"], not " + std::string(typeName(*node)));
+      } else if (array->empty()) {
+        error(node->source(), section + ".match.status_codes must not be empty");
+      } else {
+        match.status_codes.clear();
+        for (const auto& element : *array) {
+          if (auto range = parseStatusRange(element, section)) {
+            match.status_codes.push_back(*range);
+          }
+        }
+      }
+    }
+    if (auto body = getString(m, section + ".match", "body", false)) {
+      if (body->empty()) {
+        error(m.get("body")->source(), section + ".match.body must not be empty (omit it to "
+                                                 "accept any body)");
+      }
+      match.body = body;
+    }
+  }
+
+  void readSettings(const toml::table& t) {
+    BackendSettingsConfig s;
+    auto name = readName(t, "backend_settings");
+    std::string section = sectionName("backend_settings", name);
+    checkKeys(t, "backend_settings",
+              {"name", "protocol", "port", "host_name", "pick_host_name_from_backend_address",
+               "probe", "trusted_root_certificates"});
+    s.name = name.value_or("");
+    if (auto protocol = getString(t, section, "protocol", false)) {
+      if (*protocol == "https") {
+        s.protocol = Protocol::kHttps;
+      } else if (*protocol != "http") {
+        error(t.get("protocol")->source(),
+              section + ".protocol must be \"http\" or \"https\", not \"" + *protocol + "\"");
+      }
+    }
+    s.port = s.protocol == Protocol::kHttps ? 443 : 80;
+    if (auto port = getInt(t, section, "port", 1, 65535)) {
+      s.port = static_cast<int>(*port);
+    }
+    if (auto host = getString(t, section, "host_name", false)) {
+      if (!isValidHostName(*host) && !isIpLiteral(*host)) {
+        error(t.get("host_name")->source(),
+              section + ".host_name \"" + *host + "\" is not a valid host name");
+      }
+      s.host_name = host;
+    }
+    s.pick_host_name_from_backend_address =
+        getBool(t, section, "pick_host_name_from_backend_address").value_or(false);
+    if (auto probe = getString(t, section, "probe", false)) {
+      s.probe = probe;
+      references_.push_back(
+          {"probe", *probe, t.get("probe")->source(), section + ".probe"});
+    }
+    if (const auto* node = t.get("trusted_root_certificates")) {
+      if (s.protocol != Protocol::kHttps) {
+        error(node->source(),
+              section + ".trusted_root_certificates applies only to protocol \"https\"");
+      }
+      std::vector<TrustedRootCertificate> roots;
+      getStringArray(t, section, "trusted_root_certificates", false,
+                     [&](const std::string& path, const toml::source_region& at) {
+                       TrustedRootCertificate root{resolvePath(path), {}};
+                       std::string problem = loadTrustedRoot(root);
+                       if (!problem.empty()) {
+                         error(at, section + ".trusted_root_certificates: \"" + path + "\": " +
+                                       problem);
+                         return false;
+                       }
+                       roots.push_back(std::move(root));
+                       return true;
+                     });
+      s.trusted_root_certificates = std::move(roots);
+    }
+    if (s.protocol == Protocol::kHttps && !s.trusted_root_certificates) {
+      needs_well_known_bundle_ = true;
+    }
+    config_.settings.push_back(std::move(s));
+  }
+
+  void readPool(const toml::table& t) {
+    BackendPoolConfig pool;
+    auto name = readName(t, "backend_pool");
+    std::string section = sectionName("backend_pool", name);
+    checkKeys(t, "backend_pool", {"name", "servers", "backend_settings"});
+    pool.name = name.value_or("");
+    std::set<std::string> seen_servers;
+    auto servers = getStringArray(
+        t, section, "servers", true, [&](const std::string& server, const toml::source_region& at) {
+          if (!isIpLiteral(server) && !isValidHostName(server)) {
+            error(at, section + ": server \"" + server +
+                          "\" is neither an IPv4/IPv6 address nor a valid host name");
+            return false;
+          }
+          if (!seen_servers.insert(server).second) {
+            error(at, section + ": server \"" + server + "\" is listed twice");
+            return false;
+          }
+          return true;
+        });
+    if (servers) {
+      if (servers->empty()) {
+        error(t.get("servers")->source(), section + " has no servers: add at least one address");
+      }
+      pool.servers = *servers;
+    }
+    auto settings = getStringArray(t, section, "backend_settings", true,
+                                   [&](const std::string& ref, const toml::source_region& at) {
+                                     references_.push_back({"backend_settings", ref, at,
+                                                            section + ".backend_settings"});
+                                     return true;
+                                   });
+    if (settings) {
+      if (settings->empty()) {
+        error(t.get("backend_settings")->source(),
+              section + " has no backend_settings: name the settings to probe it with");
+      }
+      pool.backend_settings = *settings;
+    }
+    config_.pools.push_back(std::move(pool));
+  }
+
+  void checkReferences() {
+    for (const auto& ref : references_) {
+      const auto& names = seen_names_[ref.kind];
+      if (!names.contains(ref.name)) {
+        std::string known;
+        for (const auto& [n, line] : names) {
+          known += known.empty() ? "" : ", ";
+          known += "\"" + n + "\"";
+        }
+        error(ref.at, ref.where + " refers to unknown " + ref.kind + " \"" + ref.name + "\"" +
+                          (known.empty() ? " (none is defined)" : " (defined: " + known + ")"));
+      }
+    }
+    if (needs_well_known_bundle_ && errors_.empty()) {
+      std::string problem = checkWellKnownBundle(config_.exporter.well_known_ca_bundle);
+      if (!problem.empty()) {
+        error(well_known_bundle_source_, "exporter.well_known_ca_bundle \"" +
+                                             config_.exporter.well_known_ca_bundle + "\": " +
+                                             problem);
+      }
+    }
+  }
+
+  struct Reference {
+    std::string kind;  // "probe" | "backend_settings"
+    std::string name;
+    toml::source_region at;
+    std::string where;
+  };
+
+  std::string file_;
+  std::filesystem::path base_dir_;
+  Config config_;
+  std::vector<ConfigError> errors_;
+  std::map<std::string, std::map<std::string, std::uint32_t>> seen_names_;
+  std::vector<Reference> references_;
+  bool needs_well_known_bundle_ = false;
+  toml::source_region well_known_bundle_source_{};
+};
+
+}  // namespace
+
+ConfigLoad parseConfig(std::string_view toml_text, const std::string& file) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, std::string_view(file));
+  } catch (const toml::parse_error& e) {
+    ConfigLoad load;
+    load.errors.push_back({file, positionOf(e.source()), std::string(e.description())});
+    return load;
+  }
+  return ConfigReader(file).read(root);
+}
+
+ConfigLoad loadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ConfigLoad load;
+    load.errors.push_back(
+        {path, {0, 0}, std::string("cannot read the config file: ") + std::strerror(errno)});
+    return load;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parseConfig(buffer.str(), path);
+}
+
+}  // namespace bhe

@@ -1,0 +1,18 @@
+// The three ways the binary runs: the long-running exporter, check-config and probe --once.
+#pragma once
+
+#include <string>
+
+namespace bhe {
+
+struct ExporterOptions {
+  std::string config_file;
+  std::string listen_address = ":9985";
+  std::string telemetry_path = "/metrics";
+};
+
+int runExporter(const ExporterOptions& options);
+int runCheckConfig(const std::string& config_file);
+int runProbeOnce(const std::string& config_file);
+
+}  // namespace bhe

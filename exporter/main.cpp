@@ -1,0 +1,57 @@
+// backend-health-exporter: command-line entry point (flags follow Prometheus exporter style).
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "common/log.h"
+#include "exporter/app.h"
+#include "probe/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "backend-health-exporter: probes backend servers the way Azure Application Gateway does "
+      "and exports their health and the reason of every failure as Prometheus metrics."};
+  app.set_version_flag("--version", std::string("backend-health-exporter ") + bhe::kBheVersion +
+                                        " (revision " + bhe::kBheRevision + ")");
+  bhe::ExporterOptions options;
+  std::string log_level = "info";
+  std::string log_format = "logfmt";
+  app.add_option("--config.file", options.config_file, "Path to the TOML configuration file.")
+      ->required();
+  app.add_option("--web.listen-address", options.listen_address,
+                 "Address to listen on for the web interface and telemetry.")
+      ->capture_default_str();
+  app.add_option("--web.telemetry-path", options.telemetry_path,
+                 "Path under which to expose metrics.")
+      ->capture_default_str();
+  app.add_option("--log.level", log_level, "Only log messages with the given severity or above.")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.add_option("--log.format", log_format, "Output format of log messages.")
+      ->check(CLI::IsMember({"logfmt", "json"}))
+      ->capture_default_str();
+
+  auto* check = app.add_subcommand("check-config", "Validate the configuration file and exit "
+                                                   "(0 = valid, 1 = problems printed).");
+  check->fallthrough();
+  auto* probe = app.add_subcommand(
+      "probe", "Probe servers from the configuration outside the exporter.");
+  probe->fallthrough();
+  bool once = false;
+  probe->add_flag("--once", once,
+                  "Probe every configured server once, print a table and exit (0 = all "
+                  "healthy, 1 = not).")
+      ->required();
+  app.require_subcommand(0, 1);
+
+  CLI11_PARSE(app, argc, argv);
+  bhe::log::configure(*bhe::log::parseLevel(log_level), *bhe::log::parseFormat(log_format));
+
+  if (check->parsed()) {
+    return bhe::runCheckConfig(options.config_file);
+  }
+  if (probe->parsed()) {
+    return bhe::runProbeOnce(options.config_file);
+  }
+  return bhe::runExporter(options);
+}

@@ -1,0 +1,41 @@
+// Publishing: renders CONTRACT §4 from StatusBoard snapshots at scrape time (no long-lived
+// per-server Gauge objects, so a reload that drops servers costs nothing and their series simply
+// disappear), plus the exporter's own metrics from a prometheus-cpp registry.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+#include <prometheus/summary.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "probe/status_board.h"
+
+namespace bhe {
+
+// The per-server and per-pool families for one snapshot. Pure, for tests.
+std::vector<prometheus::MetricFamily> collectTargetFamilies(
+    const std::vector<TargetStatus>& targets);
+
+class ExporterMetrics {
+ public:
+  explicit ExporterMetrics(const StatusBoard& board);
+
+  void observeScheduleLag(double seconds);  // thread-safe
+  void recordReload(bool success);          // thread-safe
+  std::string render() const;               // the whole /metrics text
+
+ private:
+  const StatusBoard& board_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Gauge& reload_successful_;
+  prometheus::Gauge& reload_success_timestamp_;
+  prometheus::Gauge& probes_in_flight_;
+  prometheus::Summary& schedule_lag_;
+};
+
+}  // namespace bhe

@@ -1,0 +1,147 @@
+#include "probe/classify.h"
+
+#include <ares.h>
+#include <uv.h>
+
+namespace bhe {
+
+std::string_view phaseName(ProbePhase phase) {
+  switch (phase) {
+    case ProbePhase::kDns:
+      return "dns";
+    case ProbePhase::kConnect:
+      return "connect";
+    case ProbePhase::kTls:
+      return "tls";
+    case ProbePhase::kHttp:
+      return "http";
+  }
+  return "unknown";
+}
+
+namespace {
+
+std::string_view aresStatusName(int status) {
+  switch (status) {
+    case ARES_ENODATA:
+      return "NODATA (the name has no address record)";
+    case ARES_ENOTFOUND:
+      return "NXDOMAIN (the name does not exist)";
+    case ARES_ESERVFAIL:
+      return "SERVFAIL";
+    case ARES_EREFUSED:
+      return "REFUSED";
+    case ARES_ETIMEOUT:
+      return "no answer (timeout)";
+    case ARES_ECONNREFUSED:
+      return "could not contact the DNS servers";
+    case ARES_EFORMERR:
+      return "FORMERR";
+    case ARES_EBADRESP:
+      return "malformed answer";
+    case ARES_EBADNAME:
+      return "invalid name";
+    case ARES_ENOMEM:
+      return "out of memory";
+    case ARES_EDESTRUCTION:
+      return "resolver shut down";
+    default:
+      return "lookup failed";
+  }
+}
+
+}  // namespace
+
+Failure classifyDnsFailure(int ares_status, std::string_view name, std::string_view servers) {
+  std::string via = servers.empty() ? "the system resolvers" : std::string(servers);
+  std::string details = "Lookup of " + std::string(name) + " via " + via + ": " +
+                        std::string(aresStatusName(ares_status)) + " [" +
+                        ares_strerror(ares_status) + "]";
+  switch (ares_status) {
+    case ARES_ENODATA:
+    case ARES_ENOTFOUND:
+    case ARES_EBADNAME:
+      return {Reason::kDnsResolutionError, details};
+    default:
+      return {Reason::kDnsServerUnreachable, details};
+  }
+}
+
+Failure classifyConnectFailure(int uv_error, std::string_view address) {
+  std::string details = "Connect to " + std::string(address) + " failed: " +
+                        uv_strerror(uv_error) + " (" + uv_err_name(uv_error) + ")";
+  switch (uv_error) {
+    case UV_ENETUNREACH:
+    case UV_EHOSTUNREACH:
+      return {Reason::kNetworkUnreachable, details};
+    default:
+      return {Reason::kTcpConnectError, details};
+  }
+}
+
+Failure classifyTimeout(ProbePhase phase, std::string_view timeout_text,
+                        std::string_view address) {
+  std::string limit(timeout_text);
+  switch (phase) {
+    case ProbePhase::kDns:
+      return {Reason::kDnsServerUnreachable,
+              "DNS lookup still unanswered when the probe timeout (" + limit + ") expired"};
+    case ProbePhase::kConnect:
+      return {Reason::kTcpConnectError, "Connect to " + std::string(address) +
+                                            " still pending when the probe timeout (" + limit +
+                                            ") expired (packets dropped?)"};
+    case ProbePhase::kTls:
+      return {Reason::kBackendTimeout,
+              "TLS handshake not finished within the probe timeout (" + limit + ")"};
+    case ProbePhase::kHttp:
+      return {Reason::kBackendTimeout,
+              "No complete HTTP response within the probe timeout (" + limit + ")"};
+  }
+  return {Reason::kBackendTimeout, "probe timed out"};
+}
+
+Failure classifyBrokenResponse(std::string_view what, std::size_t bytes_received) {
+  return {Reason::kHttpInvalidResponse, std::string(what) + " after " +
+                                            std::to_string(bytes_received) +
+                                            " bytes, before a complete HTTP response"};
+}
+
+Failure classifyInvalidResponse(std::string_view parser_error, std::size_t bytes_received) {
+  return {Reason::kHttpInvalidResponse, "Not a valid HTTP response (" + std::string(parser_error) +
+                                            ") after " + std::to_string(bytes_received) +
+                                            " bytes"};
+}
+
+std::string formatStatusRanges(const std::vector<StatusRange>& ranges) {
+  std::string out;
+  for (const auto& r : ranges) {
+    if (!out.empty()) {
+      out += ',';
+    }
+    out += std::to_string(r.first);
+    if (r.last != r.first) {
+      out += '-' + std::to_string(r.last);
+    }
+  }
+  return out;
+}
+
+std::optional<Failure> classifyResponse(int status, std::string_view body,
+                                        const ProbeMatch& match) {
+  bool status_ok = false;
+  for (const auto& range : match.status_codes) {
+    status_ok = status_ok || range.contains(status);
+  }
+  if (!status_ok) {
+    return Failure{Reason::kHttpStatusMismatch, "Expected:" + formatStatusRanges(match.status_codes) +
+                                                    " Received:" + std::to_string(status)};
+  }
+  if (match.body && body.find(*match.body) == std::string_view::npos) {
+    return Failure{Reason::kHttpBodyMismatch,
+                   "Received response body doesn't contain \"" + *match.body + "\" (searched " +
+                       std::to_string(body.size()) + " bytes)"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace bhe

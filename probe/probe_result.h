@@ -1,0 +1,52 @@
+// What one probe of one target produced, phase by phase. Filled by the probe session, read by
+// the state machine and published by the exporter.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "probe/reason.h"
+
+namespace bhe {
+
+struct PhaseSeconds {
+  double dns = 0;
+  double connect = 0;
+  double tls = 0;
+  double http = 0;
+  double total = 0;
+};
+
+struct CertificateSummary {
+  int position = 0;  // in the chain as presented, 0 = first
+  std::string subject;
+  std::string issuer;
+  std::int64_t not_before = 0;  // unix seconds
+  std::int64_t not_after = 0;
+  bool is_ca = false;
+};
+
+struct TlsObservation {
+  std::string version;  // e.g. "TLSv1.3"
+  std::string cipher;
+  std::vector<CertificateSummary> chain;  // as presented
+  std::optional<std::int64_t> leaf_not_after;
+  std::optional<std::int64_t> chain_earliest_not_after;
+};
+
+struct ProbeResult {
+  bool success = false;
+  Reason reason = Reason::kNotYetProbed;  // meaningful only when !success
+  std::string details;
+  int http_status = 0;  // 0 = no status received
+  PhaseSeconds seconds;
+  std::string address;  // the IP address probed, empty if resolution failed
+  bool dns_stale = false;
+  std::optional<TlsObservation> tls;
+  std::int64_t started_unix_ms = 0;
+  std::vector<std::string> trace;  // step-by-step log, filled only when requested
+};
+
+}  // namespace bhe

@@ -1,0 +1,273 @@
+#include "probe/scheduler.h"
+
+#include <functional>
+
+#include "common/log.h"
+
+namespace bhe {
+namespace {
+
+constexpr std::uint64_t kNsPerMs = 1000000;
+
+std::int64_t unixMillisNow() {
+  uv_timeval64_t tv{};
+  uv_gettimeofday(&tv);
+  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+// c-ares must not be destroyed from inside one of its own callbacks, which is where the last
+// probe holding an old resolver may let go of it: destroy it from a fresh loop turn instead.
+std::shared_ptr<Resolver> makeResolver(uv_loop_t* loop, const std::vector<std::string>& servers) {
+  auto* resolver = new Resolver(loop, servers);
+  return std::shared_ptr<Resolver>(resolver, [loop](Resolver* r) {
+    auto* t = new uv_timer_t;
+    uv_timer_init(loop, t);
+    t->data = r;
+    uv_timer_start(
+        t,
+        [](uv_timer_t* timer) {
+          delete static_cast<Resolver*>(timer->data);
+          uv_close(reinterpret_cast<uv_handle_t*>(timer),
+                   [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+        },
+        0, 0);
+  });
+}
+
+}  // namespace
+
+struct ProbeScheduler::Entry : std::enable_shared_from_this<Entry> {
+  explicit Entry(std::shared_ptr<const ProbeTarget> t)
+      : target(std::move(t)), machine(target->unhealthy_threshold, target->healthy_threshold) {}
+  ~Entry() {
+    if (timer != nullptr) {
+      uv_timer_stop(timer);
+      uv_close(reinterpret_cast<uv_handle_t*>(timer),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    }
+  }
+
+  std::shared_ptr<const ProbeTarget> target;
+  HealthStateMachine machine;
+  TargetStatus status;
+  uv_timer_t* timer = nullptr;
+  ProbeScheduler* scheduler = nullptr;
+  std::uint64_t next_due_ns = 0;
+  bool in_flight = false;
+  std::uint64_t waiting_due_ns = 0;  // a probe came due while one was running
+};
+
+ProbeScheduler::ProbeScheduler(uv_loop_t* loop, StatusBoard& board)
+    : loop_(loop), board_(board), runner_(ProbeEnvironment{}, 1000) {}
+
+ProbeScheduler::~ProbeScheduler() { shutdown(); }
+
+ProbeEnvironment ProbeScheduler::environment() const {
+  ProbeEnvironment env;
+  env.loop = loop_;
+  env.resolver = resolver_;
+  env.last_known = const_cast<LastKnownAddresses*>(&last_known_);
+  env.max_response_bytes = max_response_bytes_;
+  return env;
+}
+
+void ProbeScheduler::setLagObserver(ProbeRunner::LagObserver observer) {
+  runner_.setLagObserver(std::move(observer));
+}
+
+void ProbeScheduler::configureEnvironment(const Config& config) {
+  if (!resolver_ || config.exporter.dns_servers != dns_servers_) {
+    resolver_ = makeResolver(loop_, config.exporter.dns_servers);  // may throw: nothing changed yet
+    dns_servers_ = config.exporter.dns_servers;
+  }
+  max_response_bytes_ = config.exporter.max_response_bytes;
+  runner_.setEnvironment(environment());
+  runner_.setMaxConcurrent(config.exporter.max_concurrent_probes);
+}
+
+void ProbeScheduler::apply(const Config& config) {
+  configureEnvironment(config);
+
+  std::vector<ProbeTarget> targets = expandTargets(config);
+  std::map<TargetKey, std::shared_ptr<Entry>> next;
+  std::vector<TargetKey> keys;
+  std::uint64_t now = uv_hrtime();
+  std::size_t order = 0;
+  for (auto& t : targets) {
+    auto target = std::make_shared<const ProbeTarget>(std::move(t));
+    keys.push_back(target->key);
+    auto existing = entries_.find(target->key);
+    std::shared_ptr<Entry> entry;
+    bool reschedule = true;
+    if (existing != entries_.end()) {
+      entry = existing->second;
+      reschedule = entry->target->interval != target->interval;
+      entry->machine.setThresholds(target->unhealthy_threshold, target->healthy_threshold);
+      entry->target = target;
+    } else {
+      entry = std::make_shared<Entry>(target);
+      entry->status.since_unix_ms = unixMillisNow();
+    }
+    TargetStatus& s = entry->status;
+    s.key = target->key;
+    s.order = order++;
+    s.protocol = target->protocol;
+    s.port = target->port;
+    s.path = target->path;
+    s.probe_name = target->probe_name;
+    s.interval_ms = target->interval.count();
+    s.unhealthy_threshold = target->unhealthy_threshold;
+    s.healthy_threshold = target->healthy_threshold;
+    board_.put(s);
+    if (reschedule) {
+      std::uint64_t interval_ns = static_cast<std::uint64_t>(target->interval.count()) * kNsPerMs;
+      std::uint64_t offset = std::hash<std::string>{}(target->key.str()) % interval_ns;
+      schedule(entry, now + offset);
+    }
+    next.emplace(target->key, std::move(entry));
+  }
+  entries_ = std::move(next);  // dropped entries close their timers; late results are ignored
+  board_.retain(keys);
+}
+
+void ProbeScheduler::schedule(const std::shared_ptr<Entry>& entry, std::uint64_t first_due_ns) {
+  if (entry->timer == nullptr) {
+    entry->timer = new uv_timer_t;
+    uv_timer_init(loop_, entry->timer);
+  }
+  // The entry stops and closes its timer when it dies, so the raw pointer never dangles.
+  entry->timer->data = entry.get();
+  entry->scheduler = this;
+  entry->next_due_ns = first_due_ns;
+  armTimer(*entry);
+}
+
+void ProbeScheduler::armTimer(Entry& entry) {
+  std::uint64_t now = uv_hrtime();
+  std::uint64_t delay_ms =
+      entry.next_due_ns > now ? (entry.next_due_ns - now + kNsPerMs - 1) / kNsPerMs : 0;
+  uv_timer_start(
+      entry.timer,
+      [](uv_timer_t* t) {
+        auto* e = static_cast<Entry*>(t->data);
+        e->scheduler->onDue(e->shared_from_this());
+      },
+      delay_ms, 0);
+}
+
+void ProbeScheduler::onDue(const std::shared_ptr<Entry>& entry) {
+  std::uint64_t due = entry->next_due_ns;
+  std::uint64_t interval_ns = static_cast<std::uint64_t>(entry->target->interval.count()) * kNsPerMs;
+  entry->next_due_ns += interval_ns;
+  std::uint64_t now = uv_hrtime();
+  if (entry->next_due_ns <= now) {
+    entry->next_due_ns = now + interval_ns;  // more than an interval behind: skip, do not burst
+  }
+  armTimer(*entry);
+  if (entry->in_flight) {
+    if (entry->waiting_due_ns == 0) {
+      entry->waiting_due_ns = due;
+    }
+    return;
+  }
+  launch(entry, due);
+}
+
+void ProbeScheduler::launch(const std::shared_ptr<Entry>& entry, std::uint64_t due_ns) {
+  entry->in_flight = true;
+  std::weak_ptr<Entry> weak = entry;
+  runner_.submit(entry->target, false, due_ns, [this, weak](ProbeResult result) {
+    publishInFlight();
+    auto e = weak.lock();
+    if (!e) {
+      return;  // removed by a reload while its probe ran
+    }
+    e->in_flight = false;
+    onResult(*e, std::move(result));
+    if (e->waiting_due_ns != 0) {
+      std::uint64_t due = e->waiting_due_ns;
+      e->waiting_due_ns = 0;
+      launch(e, due);
+    }
+  });
+  publishInFlight();
+}
+
+void ProbeScheduler::onResult(Entry& entry, ProbeResult result) {
+  TargetStatus& s = entry.status;
+  const HealthState before = entry.machine.state();
+  s.probes_by_result[result.success ? "success" : std::string(describe(result.reason).name)]++;
+  auto transition = result.success ? entry.machine.observeSuccess()
+                                   : entry.machine.observeFailure(result.reason);
+  s.state = entry.machine.state();
+  s.consecutive_failures = entry.machine.consecutiveFailures();
+  s.consecutive_successes = entry.machine.consecutiveSuccesses();
+  if (s.state == HealthState::kHealthy) {
+    s.reason = Reason::kNotYetProbed;
+    if (result.success) {
+      s.details = result.details;
+    } else {
+      s.details = "Last probe failed (" + std::to_string(s.consecutive_failures) + " of " +
+                  std::to_string(entry.target->unhealthy_threshold) +
+                  " failures before unhealthy): " + std::string(describe(result.reason).name) +
+                  ": " + result.details;
+    }
+  } else {
+    s.reason = entry.machine.reason();
+    if (!result.success) {
+      s.details = result.details;
+    }
+  }
+  if (transition.changed) {
+    s.state_changes++;
+    s.since_unix_ms = unixMillisNow();
+    log::info("backend state changed",
+              {{"pool", s.key.pool},
+               {"settings", s.key.settings},
+               {"server", s.key.server},
+               {"old_state", stateName(before)},
+               {"new_state", stateName(s.state)},
+               {"reason", s.state == HealthState::kHealthy ? std::string_view("")
+                                                           : describe(s.reason).name},
+               {"details", s.details}});
+  }
+  result.trace.clear();
+  s.last = std::move(result);
+  board_.put(s);
+}
+
+bool ProbeScheduler::probeNow(const TargetKey& key, bool trace, ProbeDone done) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    return false;
+  }
+  probeTarget(it->second->target, trace, std::move(done));
+  return true;
+}
+
+void ProbeScheduler::probeTarget(std::shared_ptr<const ProbeTarget> target, bool trace,
+                                 ProbeDone done) {
+  runner_.submit(std::move(target), trace, 0, [this, done = std::move(done)](ProbeResult r) {
+    publishInFlight();
+    done(std::move(r));
+  });
+  publishInFlight();
+}
+
+void ProbeScheduler::publishInFlight() { board_.probes_in_flight = runner_.inFlight(); }
+
+void ProbeScheduler::shutdown() {
+  if (stopped_) {
+    return;
+  }
+  stopped_ = true;
+  runner_.cancelAll();
+  entries_.clear();
+  if (resolver_) {
+    resolver_->cancelAll();
+  }
+  resolver_.reset();
+  runner_.setEnvironment(ProbeEnvironment{});
+}
+
+}  // namespace bhe
