@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "config/targets.h"
+#include "exporter/backend_health_json.h"
 #include "exporter/loop_bridge.h"
 #include "exporter/metrics.h"
 #include "exporter/web_server.h"
@@ -104,6 +105,10 @@ class Exporter {
   void routes() {
     web_.route(options_.telemetry_path, {"GET", "HEAD"}, [this](const HttpRequest&) {
       return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(), {}};
+    });
+    web_.route("/backend-health", {"GET", "HEAD"}, [this](const HttpRequest&) {
+      return HttpResponse{200, "application/json",
+                          backendHealthJson(board_.snapshot()).dump(2) + "\n", {}};
     });
     web_.route("/-/healthy", {"GET", "HEAD"}, [](const HttpRequest&) {
       return HttpResponse{200, "text/plain; charset=utf-8", "Healthy\n", {}};

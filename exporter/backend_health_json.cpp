@@ -1,0 +1,127 @@
+#include "exporter/backend_health_json.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace bhe {
+namespace {
+
+std::string azureHealth(HealthState s) {
+  switch (s) {
+    case HealthState::kHealthy:
+      return "Healthy";
+    case HealthState::kUnhealthy:
+      return "Unhealthy";
+    case HealthState::kUnknown:
+      return "Unknown";
+  }
+  return "Unknown";
+}
+
+std::string isoTimeSeconds(std::int64_t unix_s) {
+  std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string isoTimeMillis(std::int64_t unix_ms) {
+  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(unix_ms % 1000));
+  return buf;
+}
+
+nlohmann::json probeResultJson(const ProbeResult& r) {
+  nlohmann::json j;
+  j["time"] = isoTimeMillis(r.started_unix_ms);
+  j["success"] = r.success;
+  j["result"] = r.success ? "success" : std::string(describe(r.reason).name);
+  j["details"] = r.details;
+  j["address"] = r.address;
+  j["httpStatus"] = r.http_status;
+  j["dnsStale"] = r.dns_stale;
+  j["durationSeconds"] = {{"dns", r.seconds.dns},
+                          {"connect", r.seconds.connect},
+                          {"tls", r.seconds.tls},
+                          {"http", r.seconds.http},
+                          {"total", r.seconds.total}};
+  if (r.tls) {
+    nlohmann::json chain = nlohmann::json::array();
+    for (const auto& c : r.tls->chain) {
+      chain.push_back({{"position", c.position},
+                       {"subject", c.subject},
+                       {"issuer", c.issuer},
+                       {"notBefore", isoTimeSeconds(c.not_before)},
+                       {"notAfter", isoTimeSeconds(c.not_after)},
+                       {"isCA", c.is_ca}});
+    }
+    j["tls"] = {{"version", r.tls->version}, {"cipher", r.tls->cipher}, {"chain", chain}};
+  }
+  if (!r.trace.empty()) {
+    j["trace"] = r.trace;
+  }
+  return j;
+}
+
+nlohmann::json serverHealthJson(const TargetStatus& t) {
+  nlohmann::json server;
+  server["address"] = t.key.server;
+  server["health"] = azureHealth(t.state);
+  if (t.state == HealthState::kHealthy) {
+    server["healthProbeLog"] =
+        t.last && t.last->success
+            ? "Success. Received " + std::to_string(t.last->http_status) + " status code"
+            : "Success. " + t.details;
+    server["reason"] = nullptr;
+    server["category"] = nullptr;
+    server["hint"] = nullptr;
+  } else {
+    const ReasonInfo& info = describe(t.reason);
+    server["healthProbeLog"] = std::string(info.message) +
+                               (t.details.empty() ? "" : " " + t.details);
+    server["reason"] = info.name;
+    server["category"] = info.category;
+    server["hint"] = info.hint;
+  }
+  server["details"] = t.details;
+  server["since"] = isoTimeMillis(t.since_unix_ms);
+  server["consecutiveFailures"] = t.consecutive_failures;
+  server["consecutiveSuccesses"] = t.consecutive_successes;
+  server["lastProbe"] = t.last ? probeResultJson(*t.last) : nlohmann::json(nullptr);
+  return server;
+}
+
+nlohmann::json backendHealthJson(const std::vector<TargetStatus>& targets) {
+  nlohmann::json pools = nlohmann::json::array();
+  // Targets arrive in config order: pools, then settings, then servers.
+  for (const auto& t : targets) {
+    if (pools.empty() || pools.back()["backendAddressPool"]["name"] != t.key.pool) {
+      pools.push_back({{"backendAddressPool", {{"name", t.key.pool}}},
+                       {"backendHttpSettingsCollection", nlohmann::json::array()}});
+    }
+    auto& collection = pools.back()["backendHttpSettingsCollection"];
+    if (collection.empty() || collection.back()["backendHttpSettings"]["name"] != t.key.settings) {
+      collection.push_back(
+          {{"backendHttpSettings",
+            {{"name", t.key.settings},
+             {"protocol", t.protocol == Protocol::kHttps ? "Https" : "Http"},
+             {"port", t.port},
+             {"probe", t.probe_name.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.probe_name)},
+             {"path", t.path}}},
+           {"servers", nlohmann::json::array()}});
+    }
+    collection.back()["servers"].push_back(serverHealthJson(t));
+  }
+  return {{"backendAddressPools", pools}};
+}
+
+}  // namespace bhe

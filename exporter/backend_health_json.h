@@ -1,0 +1,25 @@
+// /backend-health: the Azure Application Gateway BackendHealth response shape
+// (backendAddressPools[].backendHttpSettingsCollection[].servers[] {address, health,
+// healthProbeLog}) plus our own reason, category, details, hint, since and lastProbe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "probe/status_board.h"
+
+namespace bhe {
+
+nlohmann::json backendHealthJson(const std::vector<TargetStatus>& targets);
+
+// One server entry of the document (also used by /probe).
+nlohmann::json serverHealthJson(const TargetStatus& target);
+
+// The per-probe part: timings, status, address, TLS chain.
+nlohmann::json probeResultJson(const ProbeResult& result);
+
+std::string isoTimeMillis(std::int64_t unix_ms);  // "2026-11-24T15:04:05.123Z"
+
+}  // namespace bhe
