@@ -114,7 +114,9 @@ void configure(Level level, Format format) {
   g_format = format;
 }
 
-bool enabled(Level level) { return level >= g_level.load(); }
+bool enabled(Level level) {
+  return level >= g_level.load();
+}
 
 std::string render(Format format, Level level, std::string_view message,
                    std::initializer_list<Field> fields) {

@@ -23,8 +23,8 @@ struct Field {
   Field(std::string_view k, const std::string& v) : key(k), value(v) {}
   Field(std::string_view k, const char* v) : key(k), value(v) {}
   template <typename T>
-    requires std::integral<T> || std::floating_point<T>
-  Field(std::string_view k, T v) : key(k), value(std::to_string(v)) {}
+  requires std::integral<T> || std::floating_point<T> Field(std::string_view k, T v)
+      : key(k), value(std::to_string(v)) {}
   std::string_view key;
   std::string value;
 };

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -11,7 +12,6 @@
 #include <map>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "config/duration.h"
 #include "config/trusted_roots.h"
@@ -28,7 +28,9 @@ std::string ConfigError::str() const {
   return out.str();
 }
 
-std::string_view protocolName(Protocol p) { return p == Protocol::kHttps ? "https" : "http"; }
+std::string_view protocolName(Protocol p) {
+  return p == Protocol::kHttps ? "https" : "http";
+}
 
 const BackendSettingsConfig* Config::findSettings(std::string_view name) const {
   for (const auto& s : settings) {
@@ -129,8 +131,7 @@ class ConfigReader {
       }
     }
     forEachTableInArray(root, "probe", [&](const toml::table& t) { readProbe(t); });
-    forEachTableInArray(root, "backend_settings",
-                        [&](const toml::table& t) { readSettings(t); });
+    forEachTableInArray(root, "backend_settings", [&](const toml::table& t) { readSettings(t); });
     forEachTableInArray(root, "backend_pool", [&](const toml::table& t) { readPool(t); });
     if (config_.pools.empty() && errors_.empty()) {
       error(root.source(), "no [[backend_pool]] defined: there is nothing to probe");
@@ -158,7 +159,8 @@ class ConfigReader {
                  std::initializer_list<std::string_view> allowed) {
     for (auto&& [key, node] : table) {
       if (std::find(allowed.begin(), allowed.end(), key.str()) == allowed.end()) {
-        std::string where = section.empty() ? "at the top level" : "in [" + std::string(section) + "]";
+        std::string where =
+            section.empty() ? "at the top level" : "in [" + std::string(section) + "]";
         std::string known;
         for (auto k : allowed) {
           known += known.empty() ? "" : ", ";
@@ -174,7 +176,8 @@ class ConfigReader {
     if (const auto* t = node.as_table()) {
       return t;
     }
-    error(node.source(), std::string(what) + " must be a table, not " + std::string(typeName(node)));
+    error(node.source(),
+          std::string(what) + " must be a table, not " + std::string(typeName(node)));
     return nullptr;
   }
 
@@ -186,8 +189,8 @@ class ConfigReader {
     }
     const auto* array = node->as_array();
     if (array == nullptr) {
-      error(node->source(), std::string(key) + " must be an array of tables ([[" + std::string(key) +
-                                "]]), not " + std::string(typeName(*node)));
+      error(node->source(), std::string(key) + " must be an array of tables ([[" +
+                                std::string(key) + "]]), not " + std::string(typeName(*node)));
       return;
     }
     for (const auto& element : *array) {
@@ -202,8 +205,8 @@ class ConfigReader {
     const auto* node = t.get(key);
     if (node == nullptr) {
       if (required) {
-        error(t.source(), std::string(section) + " is missing the required key \"" +
-                              std::string(key) + "\"");
+        error(t.source(),
+              std::string(section) + " is missing the required key \"" + std::string(key) + "\"");
       }
       return std::nullopt;
     }
@@ -258,8 +261,8 @@ class ConfigReader {
     const auto* node = t.get(key);
     if (node == nullptr) {
       if (required) {
-        error(t.source(), std::string(section) + " is missing the required key \"" +
-                              std::string(key) + "\"");
+        error(t.source(),
+              std::string(section) + " is missing the required key \"" + std::string(key) + "\"");
       }
       return std::nullopt;
     }
@@ -325,9 +328,9 @@ class ConfigReader {
   }
 
   void readExporter(const toml::table& t) {
-    checkKeys(t, "exporter",
-              {"dns_servers", "max_response_bytes", "max_concurrent_probes",
-               "well_known_ca_bundle"});
+    checkKeys(
+        t, "exporter",
+        {"dns_servers", "max_response_bytes", "max_concurrent_probes", "well_known_ca_bundle"});
     auto& e = config_.exporter;
     if (auto servers = getStringArray(t, "exporter", "dns_servers", false,
                                       [&](const std::string& v, const toml::source_region& at) {
@@ -443,8 +446,8 @@ class ConfigReader {
     };
     auto dash = text.find('-');
     auto first = parseCode(std::string_view(text).substr(0, dash));
-    auto last = dash == std::string::npos ? first
-                                          : parseCode(std::string_view(text).substr(dash + 1));
+    auto last =
+        dash == std::string::npos ? first : parseCode(std::string_view(text).substr(dash + 1));
     if (!first || !last) {
       return fail("\"" + text + "\" is not a status code or a range like \"200-399\"");
     }
@@ -472,7 +475,8 @@ class ConfigReader {
     p.name = name.value_or("");
     if (auto host = getString(t, section, "host", false)) {
       if (!isValidHostName(*host) && !isIpLiteral(*host)) {
-        error(t.get("host")->source(), section + ".host \"" + *host + "\" is not a valid host name");
+        error(t.get("host")->source(),
+              section + ".host \"" + *host + "\" is not a valid host name");
       }
       p.host = host;
     }
@@ -485,8 +489,9 @@ class ConfigReader {
       } else if (std::any_of(path->begin(), path->end(),
                              [](unsigned char c) { return c <= ' ' || c == 0x7f; })) {
         error(t.get("path")->source(),
-              section + ".path must not contain spaces or control characters (percent-encode "
-                        "them)");
+              section +
+                  ".path must not contain spaces or control characters (percent-encode "
+                  "them)");
       }
       p.path = *path;
     }
@@ -515,8 +520,10 @@ class ConfigReader {
     if (const auto* node = m.get("status_codes")) {
       const auto* array = node->as_array();
       if (array == nullptr) {
-        error(node->source(), section + ".match.status_codes must be an array such as "
-                                        "[\"200-399\"], not " + std::string(typeName(*node)));
+        error(node->source(), section +
+                                  ".match.status_codes must be an array such as "
+                                  "[\"200-399\"], not " +
+                                  std::string(typeName(*node)));
       } else if (array->empty()) {
         error(node->source(), section + ".match.status_codes must not be empty");
       } else {
@@ -530,8 +537,9 @@ class ConfigReader {
     }
     if (auto body = getString(m, section + ".match", "body", false)) {
       if (body->empty()) {
-        error(m.get("body")->source(), section + ".match.body must not be empty (omit it to "
-                                                 "accept any body)");
+        error(m.get("body")->source(), section +
+                                           ".match.body must not be empty (omit it to "
+                                           "accept any body)");
       }
       match.body = body;
     }
@@ -568,8 +576,7 @@ class ConfigReader {
         getBool(t, section, "pick_host_name_from_backend_address").value_or(false);
     if (auto probe = getString(t, section, "probe", false)) {
       s.probe = probe;
-      references_.push_back(
-          {"probe", *probe, t.get("probe")->source(), section + ".probe"});
+      references_.push_back({"probe", *probe, t.get("probe")->source(), section + ".probe"});
     }
     if (const auto* node = t.get("trusted_root_certificates")) {
       if (s.protocol != Protocol::kHttps) {
@@ -577,18 +584,18 @@ class ConfigReader {
               section + ".trusted_root_certificates applies only to protocol \"https\"");
       }
       std::vector<TrustedRootCertificate> roots;
-      getStringArray(t, section, "trusted_root_certificates", false,
-                     [&](const std::string& path, const toml::source_region& at) {
-                       TrustedRootCertificate root{resolvePath(path), {}};
-                       std::string problem = loadTrustedRoot(root);
-                       if (!problem.empty()) {
-                         error(at, section + ".trusted_root_certificates: \"" + path + "\": " +
-                                       problem);
-                         return false;
-                       }
-                       roots.push_back(std::move(root));
-                       return true;
-                     });
+      getStringArray(
+          t, section, "trusted_root_certificates", false,
+          [&](const std::string& path, const toml::source_region& at) {
+            TrustedRootCertificate root{resolvePath(path), {}};
+            std::string problem = loadTrustedRoot(root);
+            if (!problem.empty()) {
+              error(at, section + ".trusted_root_certificates: \"" + path + "\": " + problem);
+              return false;
+            }
+            roots.push_back(std::move(root));
+            return true;
+          });
       s.trusted_root_certificates = std::move(roots);
     }
     if (s.protocol == Protocol::kHttps && !s.trusted_root_certificates) {
@@ -623,12 +630,12 @@ class ConfigReader {
       }
       pool.servers = *servers;
     }
-    auto settings = getStringArray(t, section, "backend_settings", true,
-                                   [&](const std::string& ref, const toml::source_region& at) {
-                                     references_.push_back({"backend_settings", ref, at,
-                                                            section + ".backend_settings"});
-                                     return true;
-                                   });
+    auto settings = getStringArray(
+        t, section, "backend_settings", true,
+        [&](const std::string& ref, const toml::source_region& at) {
+          references_.push_back({"backend_settings", ref, at, section + ".backend_settings"});
+          return true;
+        });
     if (settings) {
       if (settings->empty()) {
         error(t.get("backend_settings")->source(),
@@ -656,8 +663,8 @@ class ConfigReader {
       std::string problem = checkWellKnownBundle(config_.exporter.well_known_ca_bundle);
       if (!problem.empty()) {
         error(well_known_bundle_source_, "exporter.well_known_ca_bundle \"" +
-                                             config_.exporter.well_known_ca_bundle + "\": " +
-                                             problem);
+                                             config_.exporter.well_known_ca_bundle +
+                                             "\": " + problem);
       }
     }
   }

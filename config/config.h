@@ -53,7 +53,7 @@ struct ProbeConfig {
 };
 
 struct TrustedRootCertificate {
-  std::string path;                        // as resolved against the config file's directory
+  std::string path;                            // as resolved against the config file's directory
   std::vector<std::vector<std::uint8_t>> der;  // the certificates the file holds
 };
 

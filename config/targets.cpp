@@ -2,7 +2,9 @@
 
 namespace bhe {
 
-std::string TargetKey::str() const { return pool + "/" + settings + "/" + server; }
+std::string TargetKey::str() const {
+  return pool + "/" + settings + "/" + server;
+}
 
 bool ProbeTarget::sameProbing(const ProbeTarget& o) const {
   auto rootsEqual = [](const auto& a, const auto& b) {
@@ -11,10 +13,9 @@ bool ProbeTarget::sameProbing(const ProbeTarget& o) const {
     }
     return *a == *b;
   };
-  return key == o.key && protocol == o.protocol && port == o.port &&
-         host_header == o.host_header && tls_host == o.tls_host && path == o.path &&
-         interval == o.interval && timeout == o.timeout &&
-         unhealthy_threshold == o.unhealthy_threshold &&
+  return key == o.key && protocol == o.protocol && port == o.port && host_header == o.host_header &&
+         tls_host == o.tls_host && path == o.path && interval == o.interval &&
+         timeout == o.timeout && unhealthy_threshold == o.unhealthy_threshold &&
          healthy_threshold == o.healthy_threshold && match == o.match &&
          rootsEqual(trusted_roots, o.trusted_roots);
 }

@@ -73,13 +73,12 @@ class Exporter {
       return 1;
     }
     ready_ = true;
-    log::info("backend-health-exporter started",
-              {{"version", kBheVersion},
-               {"revision", kBheRevision},
-               {"config", config_.file},
-               {"targets", scheduler_.targetCount()},
-               {"listen_address", options_.listen_address},
-               {"port", web_.port()}});
+    log::info("backend-health-exporter started", {{"version", kBheVersion},
+                                                  {"revision", kBheRevision},
+                                                  {"config", config_.file},
+                                                  {"targets", scheduler_.targetCount()},
+                                                  {"listen_address", options_.listen_address},
+                                                  {"port", web_.port()}});
 
     uv_signal_init(loop, &sigterm_);
     uv_signal_init(loop, &sigint_);
@@ -107,8 +106,8 @@ class Exporter {
       return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(), {}};
     });
     web_.route("/backend-health", {"GET", "HEAD"}, [this](const HttpRequest&) {
-      return HttpResponse{200, "application/json",
-                          backendHealthJson(board_.snapshot()).dump(2) + "\n", {}};
+      return HttpResponse{
+          200, "application/json", backendHealthJson(board_.snapshot()).dump(2) + "\n", {}};
     });
     web_.route("/-/healthy", {"GET", "HEAD"}, [](const HttpRequest&) {
       return HttpResponse{200, "text/plain; charset=utf-8", "Healthy\n", {}};
@@ -138,8 +137,7 @@ class Exporter {
     }
     config_ = std::move(*load.config);
     metrics_.recordReload(true);
-    log::info("config reloaded",
-              {{"trigger", trigger}, {"targets", scheduler_.targetCount()}});
+    log::info("config reloaded", {{"trigger", trigger}, {"targets", scheduler_.targetCount()}});
     return true;
   }
 
@@ -238,7 +236,11 @@ int runProbeOnce(const std::string& config_file) {
   bool all_healthy = true;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const auto& r = *results[i];
-    Row row{targets[i].key.pool, targets[i].key.settings, targets[i].key.server, "healthy", "",
+    Row row{targets[i].key.pool,
+            targets[i].key.settings,
+            targets[i].key.server,
+            "healthy",
+            "",
             r.details};
     if (!r.success) {
       all_healthy = false;

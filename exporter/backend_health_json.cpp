@@ -86,8 +86,8 @@ nlohmann::json serverHealthJson(const TargetStatus& t) {
     server["hint"] = nullptr;
   } else {
     const ReasonInfo& info = describe(t.reason);
-    server["healthProbeLog"] = std::string(info.message) +
-                               (t.details.empty() ? "" : " " + t.details);
+    server["healthProbeLog"] =
+        std::string(info.message) + (t.details.empty() ? "" : " " + t.details);
     server["reason"] = info.name;
     server["category"] = info.category;
     server["hint"] = info.hint;
@@ -110,14 +110,14 @@ nlohmann::json backendHealthJson(const std::vector<TargetStatus>& targets) {
     }
     auto& collection = pools.back()["backendHttpSettingsCollection"];
     if (collection.empty() || collection.back()["backendHttpSettings"]["name"] != t.key.settings) {
-      collection.push_back(
-          {{"backendHttpSettings",
-            {{"name", t.key.settings},
-             {"protocol", t.protocol == Protocol::kHttps ? "Https" : "Http"},
-             {"port", t.port},
-             {"probe", t.probe_name.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.probe_name)},
-             {"path", t.path}}},
-           {"servers", nlohmann::json::array()}});
+      collection.push_back({{"backendHttpSettings",
+                             {{"name", t.key.settings},
+                              {"protocol", t.protocol == Protocol::kHttps ? "Https" : "Http"},
+                              {"port", t.port},
+                              {"probe", t.probe_name.empty() ? nlohmann::json(nullptr)
+                                                             : nlohmann::json(t.probe_name)},
+                              {"path", t.path}}},
+                            {"servers", nlohmann::json::array()}});
     }
     collection.back()["servers"].push_back(serverHealthJson(t));
   }

@@ -3,7 +3,8 @@
 namespace bhe {
 
 LoopBridge::LoopBridge(uv_loop_t* loop) : async_(new uv_async_t) {
-  uv_async_init(loop, async_, [](uv_async_t* a) { static_cast<LoopBridge*>(a->data)->runPending(); });
+  uv_async_init(loop, async_,
+                [](uv_async_t* a) { static_cast<LoopBridge*>(a->data)->runPending(); });
   async_->data = this;
 }
 

@@ -31,16 +31,18 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"logfmt", "json"}))
       ->capture_default_str();
 
-  auto* check = app.add_subcommand("check-config", "Validate the configuration file and exit "
-                                                   "(0 = valid, 1 = problems printed).");
+  auto* check = app.add_subcommand("check-config",
+                                   "Validate the configuration file and exit "
+                                   "(0 = valid, 1 = problems printed).");
   check->fallthrough();
-  auto* probe = app.add_subcommand(
-      "probe", "Probe servers from the configuration outside the exporter.");
+  auto* probe =
+      app.add_subcommand("probe", "Probe servers from the configuration outside the exporter.");
   probe->fallthrough();
   bool once = false;
-  probe->add_flag("--once", once,
-                  "Probe every configured server once, print a table and exit (0 = all "
-                  "healthy, 1 = not).")
+  probe
+      ->add_flag("--once", once,
+                 "Probe every configured server once, print a table and exit (0 = all "
+                 "healthy, 1 = not).")
       ->required();
   app.require_subcommand(0, 1);
 

@@ -63,14 +63,14 @@ std::vector<MetricFamily> collectTargetFamilies(const std::vector<TargetStatus>&
   auto duration = family("backend_health_probe_duration_seconds",
                          "Duration of each phase of the last probe (0 for a phase not reached).",
                          MetricType::Gauge);
-  auto status_code = family("backend_health_probe_http_status_code",
-                            "HTTP status received by the last probe (0 = none).",
-                            MetricType::Gauge);
+  auto status_code =
+      family("backend_health_probe_http_status_code",
+             "HTTP status received by the last probe (0 = none).", MetricType::Gauge);
   auto probes = family("backend_health_probes_total",
                        "Probes completed, by result (\"success\" or the failure reason).",
                        MetricType::Counter);
-  auto changes = family("backend_health_state_changes_total",
-                        "Transitions between health states.", MetricType::Counter);
+  auto changes = family("backend_health_state_changes_total", "Transitions between health states.",
+                        MetricType::Counter);
   auto not_after = family("backend_health_tls_cert_not_after_timestamp_seconds",
                           "Expiry (unix time) of the leaf and of the earliest-expiring "
                           "certificate presented on the last TLS probe.",
@@ -79,9 +79,9 @@ std::vector<MetricFamily> collectTargetFamilies(const std::vector<TargetStatus>&
                       "1 while the server is probed at its last-known-good address because DNS "
                       "resolution fails.",
                       MetricType::Gauge);
-  auto pool_servers = family("backend_health_pool_servers",
-                             "Servers of each pool and settings, by health state.",
-                             MetricType::Gauge);
+  auto pool_servers =
+      family("backend_health_pool_servers", "Servers of each pool and settings, by health state.",
+             MetricType::Gauge);
 
   std::map<std::tuple<std::string, std::string>, std::array<int, 3>> per_pool;
   for (const auto& t : targets) {
@@ -134,8 +134,8 @@ std::vector<MetricFamily> collectTargetFamilies(const std::vector<TargetStatus>&
     }
   }
   std::vector<MetricFamily> out;
-  for (auto* f : {&state, &reason, &success, &duration, &status_code, &probes, &changes,
-                  &not_after, &stale, &pool_servers}) {
+  for (auto* f : {&state, &reason, &success, &duration, &status_code, &probes, &changes, &not_after,
+                  &stale, &pool_servers}) {
     out.push_back(std::move(*f));
   }
   return out;
@@ -160,14 +160,14 @@ ExporterMetrics::ExporterMetrics(const StatusBoard& board)
                             .Help("Probes running right now.")
                             .Register(*registry_)
                             .Add({})),
-      schedule_lag_(prometheus::BuildSummary()
-                        .Name("backend_health_exporter_schedule_lag_seconds")
-                        .Help("How late probes start against their schedule (queueing behind "
-                              "max_concurrent_probes, loop delays), over the last minute.")
-                        .Register(*registry_)
-                        .Add({}, prometheus::Summary::Quantiles{{0.5, 0.05}, {0.9, 0.01},
-                                                                {0.99, 0.001}},
-                             std::chrono::seconds(60), 5)) {
+      schedule_lag_(
+          prometheus::BuildSummary()
+              .Name("backend_health_exporter_schedule_lag_seconds")
+              .Help("How late probes start against their schedule (queueing behind "
+                    "max_concurrent_probes, loop delays), over the last minute.")
+              .Register(*registry_)
+              .Add({}, prometheus::Summary::Quantiles{{0.5, 0.05}, {0.9, 0.01}, {0.99, 0.001}},
+                   std::chrono::seconds(60), 5)) {
   prometheus::BuildGauge()
       .Name("backend_health_exporter_build_info")
       .Help("Build information of the exporter; the value is always 1.")
@@ -176,7 +176,9 @@ ExporterMetrics::ExporterMetrics(const StatusBoard& board)
       .Set(1);
 }
 
-void ExporterMetrics::observeScheduleLag(double seconds) { schedule_lag_.Observe(seconds); }
+void ExporterMetrics::observeScheduleLag(double seconds) {
+  schedule_lag_.Observe(seconds);
+}
 
 void ExporterMetrics::recordReload(bool success) {
   reload_successful_.Set(success ? 1 : 0);

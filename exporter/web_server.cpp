@@ -160,7 +160,9 @@ class WebServer::Handler : public CivetHandler {
 };
 
 WebServer::WebServer() = default;
-WebServer::~WebServer() { stop(); }
+WebServer::~WebServer() {
+  stop();
+}
 
 void WebServer::route(const std::string& path, std::vector<std::string> methods,
                       HttpHandler handler) {
@@ -187,22 +189,24 @@ HttpResponse WebServer::dispatch(const HttpRequest& request) const {
     for (const auto& m : methods) {
       allow += (allow.empty() ? "" : ", ") + m;
     }
-    return {405, "text/plain; charset=utf-8",
+    return {405,
+            "text/plain; charset=utf-8",
             "method " + request.method + " not allowed on " + request.path + "\n",
             {{"Allow", allow}}};
   }
   try {
     return it->second.handler(request);
   } catch (const std::exception& e) {
-    return {500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n",
-            {}};
+    return {
+        500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n", {}};
   }
 }
 
 void WebServer::start(const std::string& listen_address) {
-  std::vector<std::string> options{"listening_ports", civetListeningPorts(listen_address),
-                                   "num_threads", "4", "request_timeout_ms", "10000",
-                                   "enable_keep_alive", "no"};
+  std::vector<std::string> options{"listening_ports",    civetListeningPorts(listen_address),
+                                   "num_threads",        "4",
+                                   "request_timeout_ms", "10000",
+                                   "enable_keep_alive",  "no"};
   try {
     server_ = std::make_unique<CivetServer>(options);
   } catch (const CivetException& e) {

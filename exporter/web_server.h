@@ -17,7 +17,7 @@ namespace bhe {
 struct HttpRequest {
   std::string method;
   std::string path;
-  std::map<std::string, std::string> query;  // decoded; first occurrence wins
+  std::map<std::string, std::string> query;    // decoded; first occurrence wins
   std::map<std::string, std::string> headers;  // lower-cased names
   std::string body;
   std::string remote_address;

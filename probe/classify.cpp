@@ -68,8 +68,8 @@ Failure classifyDnsFailure(int ares_status, std::string_view name, std::string_v
 }
 
 Failure classifyConnectFailure(int uv_error, std::string_view address) {
-  std::string details = "Connect to " + std::string(address) + " failed: " +
-                        uv_strerror(uv_error) + " (" + uv_err_name(uv_error) + ")";
+  std::string details = "Connect to " + std::string(address) + " failed: " + uv_strerror(uv_error) +
+                        " (" + uv_err_name(uv_error) + ")";
   switch (uv_error) {
     case UV_ENETUNREACH:
     case UV_EHOSTUNREACH:
@@ -79,8 +79,7 @@ Failure classifyConnectFailure(int uv_error, std::string_view address) {
   }
 }
 
-Failure classifyTimeout(ProbePhase phase, std::string_view timeout_text,
-                        std::string_view address) {
+Failure classifyTimeout(ProbePhase phase, std::string_view timeout_text, std::string_view address) {
   std::string limit(timeout_text);
   switch (phase) {
     case ProbePhase::kDns:
@@ -108,8 +107,7 @@ Failure classifyBrokenResponse(std::string_view what, std::size_t bytes_received
 
 Failure classifyInvalidResponse(std::string_view parser_error, std::size_t bytes_received) {
   return {Reason::kHttpInvalidResponse, "Not a valid HTTP response (" + std::string(parser_error) +
-                                            ") after " + std::to_string(bytes_received) +
-                                            " bytes"};
+                                            ") after " + std::to_string(bytes_received) + " bytes"};
 }
 
 std::string formatStatusRanges(const std::vector<StatusRange>& ranges) {
@@ -133,13 +131,14 @@ std::optional<Failure> classifyResponse(int status, std::string_view body,
     status_ok = status_ok || range.contains(status);
   }
   if (!status_ok) {
-    return Failure{Reason::kHttpStatusMismatch, "Expected:" + formatStatusRanges(match.status_codes) +
-                                                    " Received:" + std::to_string(status)};
+    return Failure{Reason::kHttpStatusMismatch,
+                   "Expected:" + formatStatusRanges(match.status_codes) +
+                       " Received:" + std::to_string(status)};
   }
   if (match.body && body.find(*match.body) == std::string_view::npos) {
-    return Failure{Reason::kHttpBodyMismatch,
-                   "Received response body doesn't contain \"" + *match.body + "\" (searched " +
-                       std::to_string(body.size()) + " bytes)"};
+    return Failure{Reason::kHttpBodyMismatch, "Received response body doesn't contain \"" +
+                                                  *match.body + "\" (searched " +
+                                                  std::to_string(body.size()) + " bytes)"};
   }
   return std::nullopt;
 }

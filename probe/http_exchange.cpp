@@ -9,11 +9,15 @@ namespace {
 // itself rejects a header block above HTTP_MAX_HEADER_SIZE, 80 KiB).
 constexpr std::size_t kMaxKeptHeaders = 64;
 
-HttpResponseParser* self(http_parser* p) { return static_cast<HttpResponseParser*>(p->data); }
+HttpResponseParser* self(http_parser* p) {
+  return static_cast<HttpResponseParser*>(p->data);
+}
 
 }  // namespace
 
-std::string_view exporterVersion() { return kBheVersion; }
+std::string_view exporterVersion() {
+  return kBheVersion;
+}
 
 std::string buildProbeRequest(std::string_view path, std::string_view host_header) {
   std::string request;

@@ -53,12 +53,10 @@ class ProbeSession final : public ActiveProbe {
     started_ns_ = uv_hrtime();
     phase_started_ns_ = started_ns_;
     result_.started_unix_ms = unixMillisNow();
-    uv_timer_start(
-        &timer_, [](uv_timer_t* t) { static_cast<ProbeSession*>(t->data)->onTimeout(); },
-        static_cast<std::uint64_t>(target_->timeout.count()), 0);
-    note("probe " + std::string(protocolName(target_->protocol)) + "://" +
-         target_->key.server + ":" + std::to_string(target_->port) + target_->path +
-         " Host: " + target_->host_header + " timeout " + formatDuration(target_->timeout));
+    armTimer(&ProbeSession::onTimeout, static_cast<std::uint64_t>(target_->timeout.count()));
+    note("probe " + std::string(protocolName(target_->protocol)) + "://" + target_->key.server +
+         ":" + std::to_string(target_->port) + target_->path + " Host: " + target_->host_header +
+         " timeout " + formatDuration(target_->timeout));
     if (target_->server_is_ip) {
       connect(target_->key.server);
     } else {
@@ -74,14 +72,65 @@ class ProbeSession final : public ActiveProbe {
     note("resolving " + target_->key.server + " via " +
          (env_.resolver->serversText().empty() ? std::string("system resolvers")
                                                : env_.resolver->serversText()));
+    // With a last-known-good address, a resolver that does not answer gets half the timeout,
+    // then probing goes on at that address; without one, the whole timeout (CONTRACT §3).
+    if (lastKnownAddress()) {
+      armTimer(&ProbeSession::onDnsTooSlow,
+               static_cast<std::uint64_t>(target_->timeout.count()) / 2);
+    }
     env_.resolver->resolve(target_->key.server, [this](const Resolver::Answer& answer) {
       dns_pending_ = false;
       if (finished_) {
         maybeDelete();
         return;
       }
+      if (phase_ != ProbePhase::kDns) {  // late answer: we went on with the last-known address
+        if (answer.status == ARES_SUCCESS) {
+          (*env_.last_known)[target_->key.server] = answer.addresses;
+        }
+        return;
+      }
       onResolved(answer);
     });
+  }
+
+  const std::string* lastKnownAddress() const {
+    auto known = env_.last_known->find(target_->key.server);
+    if (known == env_.last_known->end() || known->second.empty()) {
+      return nullptr;
+    }
+    return &known->second.front();
+  }
+
+  void onDnsTooSlow() {
+    const std::string* known = lastKnownAddress();
+    std::uint64_t now = uv_hrtime();
+    result_.seconds.dns = secondsBetween(phase_started_ns_, now);
+    phase_started_ns_ = now;
+    result_.dns_stale = true;
+    note("no DNS answer within half the probe timeout; probing the last-known-good address " +
+         *known);
+    armTimer(&ProbeSession::onTimeout, remainingTimeoutMs());
+    connect(*known);
+  }
+
+  // One timer per session, re-armed for whatever comes next: the DNS fallback, the probe
+  // timeout, or the zero-delay hand-over of the result.
+  void armTimer(void (ProbeSession::*handler)(), std::uint64_t delay_ms) {
+    on_timer_ = handler;
+    uv_timer_start(
+        &timer_,
+        [](uv_timer_t* t) {
+          auto* self = static_cast<ProbeSession*>(t->data);
+          (self->*(self->on_timer_))();
+        },
+        delay_ms, 0);
+  }
+
+  std::uint64_t remainingTimeoutMs() const {
+    std::uint64_t elapsed_ms = (uv_hrtime() - started_ns_) / 1000000;
+    std::uint64_t timeout_ms = static_cast<std::uint64_t>(target_->timeout.count());
+    return timeout_ms > elapsed_ms ? timeout_ms - elapsed_ms : 0;
   }
 
   void onResolved(const Resolver::Answer& answer) {
@@ -96,16 +145,16 @@ class ProbeSession final : public ActiveProbe {
         all += (all.empty() ? "" : ", ") + a;
       }
       note("resolved " + name + " -> " + all);
+      armTimer(&ProbeSession::onTimeout, remainingTimeoutMs());
       connect(answer.addresses.front());
       return;
     }
-    Failure failure =
-        classifyDnsFailure(answer.status, name, env_.resolver->serversText());
-    auto known = env_.last_known->find(name);
-    if (known != env_.last_known->end() && !known->second.empty()) {
+    Failure failure = classifyDnsFailure(answer.status, name, env_.resolver->serversText());
+    if (const std::string* known = lastKnownAddress()) {
       result_.dns_stale = true;
-      note(failure.details + "; probing the last-known-good address " + known->second.front());
-      connect(known->second.front());
+      note(failure.details + "; probing the last-known-good address " + *known);
+      armTimer(&ProbeSession::onTimeout, remainingTimeoutMs());
+      connect(*known);
       return;
     }
     note(failure.details);
@@ -118,9 +167,10 @@ class ProbeSession final : public ActiveProbe {
     result_.address = address;
     peer_ = hostPort(address, target_->port);
     sockaddr_storage addr{};
-    int rc = address.find(':') != std::string::npos
-                 ? uv_ip6_addr(address.c_str(), target_->port, reinterpret_cast<sockaddr_in6*>(&addr))
-                 : uv_ip4_addr(address.c_str(), target_->port, reinterpret_cast<sockaddr_in*>(&addr));
+    int rc =
+        address.find(':') != std::string::npos
+            ? uv_ip6_addr(address.c_str(), target_->port, reinterpret_cast<sockaddr_in6*>(&addr))
+            : uv_ip4_addr(address.c_str(), target_->port, reinterpret_cast<sockaddr_in*>(&addr));
     if (rc != 0) {
       complete(classifyConnectFailure(rc, peer_));
       return;
@@ -189,8 +239,7 @@ class ProbeSession final : public ActiveProbe {
                       [](uv_write_t* req, int) { delete reinterpret_cast<WriteRequest*>(req); });
     if (rc != 0) {
       delete w;
-      complete(classifyBrokenResponse(std::string("Sending the request failed: ") +
-                                          uv_strerror(rc),
+      complete(classifyBrokenResponse(std::string("Sending the request failed: ") + uv_strerror(rc),
                                       parser_.bytesReceived()));
     }
   }
@@ -229,7 +278,8 @@ class ProbeSession final : public ActiveProbe {
       }
       note("response status " + std::to_string(parser_.status()) + headers);
       // The status is judged before the body: no need to wait for a body we will not read.
-      auto verdict = classifyResponse(parser_.status(), "", ProbeMatch{target_->match.status_codes, {}});
+      auto verdict =
+          classifyResponse(parser_.status(), "", ProbeMatch{target_->match.status_codes, {}});
       if (verdict) {
         complete(std::move(*verdict));
         return;
@@ -264,10 +314,6 @@ class ProbeSession final : public ActiveProbe {
 
   // --- end -----------------------------------------------------------------------------------
   void onTimeout() {
-    if (finished_) {
-      deliver();  // the zero-delay timer that hands the result over
-      return;
-    }
     complete(classifyTimeout(phase_, formatDuration(target_->timeout), peer_));
   }
 
@@ -303,15 +349,12 @@ class ProbeSession final : public ActiveProbe {
     }
     if (tcp_open_) {
       tcp_open_ = false;
-      uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) {
-        static_cast<ProbeSession*>(h->data)->onHandleClosed();
-      });
+      uv_close(reinterpret_cast<uv_handle_t*>(&tcp_),
+               [](uv_handle_t* h) { static_cast<ProbeSession*>(h->data)->onHandleClosed(); });
     }
     // Deliver from a fresh loop turn: complete() may run inside startProbe() or a libuv
     // callback, and the receiver may start the next probe right away.
-    uv_timer_stop(&timer_);
-    uv_timer_start(
-        &timer_, [](uv_timer_t* t) { static_cast<ProbeSession*>(t->data)->onTimeout(); }, 0, 0);
+    armTimer(&ProbeSession::deliver, 0);
   }
 
   void deliver() {
@@ -352,6 +395,7 @@ class ProbeSession final : public ActiveProbe {
   ProbePhase phase_ = ProbePhase::kDns;
   std::string peer_;
   uv_timer_t timer_{};
+  void (ProbeSession::*on_timer_)() = nullptr;
   uv_tcp_t tcp_{};
   uv_connect_t connect_req_{};
   bool tcp_open_ = false;

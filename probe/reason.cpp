@@ -94,7 +94,8 @@ constexpr std::array<ReasonInfo, kReasonCount> kReasons{{
      "library's error code.",
      "Check the chain with openssl verify -CAfile ROOT -untrusted CHAIN LEAF and the error code "
      "in the details (bad signature, unsupported key, wrong key usage, path length...)."},
-    {kNotYetProbed, "not_yet_probed", "unknown", kUnknown, "No probe of this server has completed yet.",
+    {kNotYetProbed, "not_yet_probed", "unknown", kUnknown,
+     "No probe of this server has completed yet.",
      "Wait one probe interval; if this persists, check probes_in_flight and schedule lag: the "
      "exporter may be saturated (max_concurrent_probes)."},
     {kDnsServerUnreachable, "dns_server_unreachable", "dns", kUnknown,
@@ -121,9 +122,13 @@ static_assert(tableFollowsEnumOrder(), "describe() indexes kReasons by the enum 
 
 }  // namespace
 
-const std::array<ReasonInfo, kReasonCount>& allReasons() { return kReasons; }
+const std::array<ReasonInfo, kReasonCount>& allReasons() {
+  return kReasons;
+}
 
-const ReasonInfo& describe(Reason reason) { return kReasons.at(static_cast<std::size_t>(reason)); }
+const ReasonInfo& describe(Reason reason) {
+  return kReasons.at(static_cast<std::size_t>(reason));
+}
 
 std::optional<Reason> reasonFromName(std::string_view name) {
   for (const auto& info : kReasons) {

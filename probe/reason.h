@@ -52,8 +52,7 @@ const ReasonInfo& describe(Reason reason);
 std::optional<Reason> reasonFromName(std::string_view name);
 
 std::string_view stateName(HealthState state);  // "healthy" | "unhealthy" | "unknown"
-inline constexpr std::array<HealthState, 3> kAllStates{HealthState::kHealthy,
-                                                       HealthState::kUnhealthy,
-                                                       HealthState::kUnknown};
+inline constexpr std::array<HealthState, 3> kAllStates{
+    HealthState::kHealthy, HealthState::kUnhealthy, HealthState::kUnknown};
 
 }  // namespace bhe

@@ -59,8 +59,8 @@ Resolver::Resolver(uv_loop_t* loop, const std::vector<std::string>& servers) : l
     status = ares_set_servers_ports_csv(channel_, servers_text_.c_str());
     if (status != ARES_SUCCESS) {
       ares_destroy(channel_);
-      throw std::runtime_error("bad dns_servers \"" + servers_text_ + "\": " +
-                               ares_strerror(status));
+      throw std::runtime_error("bad dns_servers \"" + servers_text_ +
+                               "\": " + ares_strerror(status));
     }
   }
   timer_ = new uv_timer_t;

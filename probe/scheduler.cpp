@@ -60,7 +60,9 @@ struct ProbeScheduler::Entry : std::enable_shared_from_this<Entry> {
 ProbeScheduler::ProbeScheduler(uv_loop_t* loop, StatusBoard& board)
     : loop_(loop), board_(board), runner_(ProbeEnvironment{}, 1000) {}
 
-ProbeScheduler::~ProbeScheduler() { shutdown(); }
+ProbeScheduler::~ProbeScheduler() {
+  shutdown();
+}
 
 ProbeEnvironment ProbeScheduler::environment() const {
   ProbeEnvironment env;
@@ -157,7 +159,8 @@ void ProbeScheduler::armTimer(Entry& entry) {
 
 void ProbeScheduler::onDue(const std::shared_ptr<Entry>& entry) {
   std::uint64_t due = entry->next_due_ns;
-  std::uint64_t interval_ns = static_cast<std::uint64_t>(entry->target->interval.count()) * kNsPerMs;
+  std::uint64_t interval_ns =
+      static_cast<std::uint64_t>(entry->target->interval.count()) * kNsPerMs;
   entry->next_due_ns += interval_ns;
   std::uint64_t now = uv_hrtime();
   if (entry->next_due_ns <= now) {
@@ -197,8 +200,8 @@ void ProbeScheduler::onResult(Entry& entry, ProbeResult result) {
   TargetStatus& s = entry.status;
   const HealthState before = entry.machine.state();
   s.probes_by_result[result.success ? "success" : std::string(describe(result.reason).name)]++;
-  auto transition = result.success ? entry.machine.observeSuccess()
-                                   : entry.machine.observeFailure(result.reason);
+  auto transition =
+      result.success ? entry.machine.observeSuccess() : entry.machine.observeFailure(result.reason);
   s.state = entry.machine.state();
   s.consecutive_failures = entry.machine.consecutiveFailures();
   s.consecutive_successes = entry.machine.consecutiveSuccesses();
@@ -227,8 +230,8 @@ void ProbeScheduler::onResult(Entry& entry, ProbeResult result) {
                {"server", s.key.server},
                {"old_state", stateName(before)},
                {"new_state", stateName(s.state)},
-               {"reason", s.state == HealthState::kHealthy ? std::string_view("")
-                                                           : describe(s.reason).name},
+               {"reason",
+                s.state == HealthState::kHealthy ? std::string_view("") : describe(s.reason).name},
                {"details", s.details}});
   }
   result.trace.clear();
@@ -254,7 +257,9 @@ void ProbeScheduler::probeTarget(std::shared_ptr<const ProbeTarget> target, bool
   publishInFlight();
 }
 
-void ProbeScheduler::publishInFlight() { board_.probes_in_flight = runner_.inFlight(); }
+void ProbeScheduler::publishInFlight() {
+  board_.probes_in_flight = runner_.inFlight();
+}
 
 void ProbeScheduler::shutdown() {
   if (stopped_) {
