@@ -351,7 +351,7 @@ def scripted_http(statuses, default=200):
 class Nginx:
     """A real nginx serving `locations` (nginx config text) on a loopback port."""
 
-    def __init__(self, locations, listen=None):
+    def __init__(self, locations, listen=None, http_extra=""):
         self.dir = tempfile.mkdtemp(prefix="bhe-nginx-")
         self.port = free_port()
         listen = listen or f"127.0.0.1:{self.port}"
@@ -369,6 +369,7 @@ http {{
   uwsgi_temp_path {self.dir}/uwsgi;
   scgi_temp_path {self.dir}/scgi;
   default_type text/plain;
+  {http_extra}
   server {{
     listen {listen} backlog=4096;
     {locations}
