@@ -313,9 +313,7 @@ class ProbeSession final : public ActiveProbe {
   }
 
   // --- end -----------------------------------------------------------------------------------
-  void onTimeout() {
-    complete(classifyTimeout(phase_, formatDuration(target_->timeout), peer_));
-  }
+  void onTimeout() { complete(classifyTimeout(phase_, formatDuration(target_->timeout), peer_)); }
 
   void complete(std::optional<Failure> failure) {
     if (finished_) {

@@ -248,6 +248,20 @@ def run_cli(*args, timeout=60):
     return p.returncode, p.stdout, p.stderr
 
 
+def proc_usage(pid):
+    """(CPU seconds used, resident set size in KiB) of a process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    rss_kib = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss_kib = int(line.split()[1])
+    return cpu, rss_kib
+
+
 # --- peers --------------------------------------------------------------------------------------
 
 class TcpPeer:

@@ -8,23 +8,10 @@ import collections
 import os
 import time
 
-from harness import Exporter, Nginx, reexec_in_netns, run_tests, wait_until
+from harness import Exporter, Nginx, proc_usage, reexec_in_netns, run_tests
 
 SERVERS = [f"127.0.{i // 250}.{i % 250 + 1}" for i in range(1000)]
 WINDOW_S = 10
-
-
-def proc_usage(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    cpu = (int(fields[11]) + int(fields[12])) / ticks
-    rss_kib = 0
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                rss_kib = int(line.split()[1])
-    return cpu, rss_kib
 
 
 def test_thousand_servers():
