@@ -53,7 +53,7 @@ class ProbeSession final : public ActiveProbe {
     started_ns_ = uv_hrtime();
     phase_started_ns_ = started_ns_;
     result_.started_unix_ms = unixMillisNow();
-    armTimer(&ProbeSession::onTimeout, static_cast<std::uint64_t>(target_->timeout.count()));
+    armTimer(TimerAction::kTimeout, static_cast<std::uint64_t>(target_->timeout.count()));
     note("probe " + std::string(protocolName(target_->protocol)) + "://" + target_->key.server +
          ":" + std::to_string(target_->port) + target_->path + " Host: " + target_->host_header +
          " timeout " + formatDuration(target_->timeout));
@@ -75,8 +75,7 @@ class ProbeSession final : public ActiveProbe {
     // With a last-known-good address, a resolver that does not answer gets half the timeout,
     // then probing goes on at that address; without one, the whole timeout (CONTRACT §3).
     if (lastKnownAddress()) {
-      armTimer(&ProbeSession::onDnsTooSlow,
-               static_cast<std::uint64_t>(target_->timeout.count()) / 2);
+      armTimer(TimerAction::kDnsFallback, static_cast<std::uint64_t>(target_->timeout.count()) / 2);
     }
     env_.resolver->resolve(target_->key.server, [this](const Resolver::Answer& answer) {
       dns_pending_ = false;
@@ -110,21 +109,33 @@ class ProbeSession final : public ActiveProbe {
     result_.dns_stale = true;
     note("no DNS answer within half the probe timeout; probing the last-known-good address " +
          *known);
-    armTimer(&ProbeSession::onTimeout, remainingTimeoutMs());
+    armTimer(TimerAction::kTimeout, remainingTimeoutMs());
     connect(*known);
   }
 
   // One timer per session, re-armed for whatever comes next: the DNS fallback, the probe
   // timeout, or the zero-delay hand-over of the result.
-  void armTimer(void (ProbeSession::*handler)(), std::uint64_t delay_ms) {
-    on_timer_ = handler;
+  enum class TimerAction { kDnsFallback, kTimeout, kDeliver };
+
+  void armTimer(TimerAction action, std::uint64_t delay_ms) {
+    timer_action_ = action;
     uv_timer_start(
-        &timer_,
-        [](uv_timer_t* t) {
-          auto* self = static_cast<ProbeSession*>(t->data);
-          (self->*(self->on_timer_))();
-        },
-        delay_ms, 0);
+        &timer_, [](uv_timer_t* t) { static_cast<ProbeSession*>(t->data)->onTimer(); }, delay_ms,
+        0);
+  }
+
+  void onTimer() {
+    switch (timer_action_) {
+      case TimerAction::kDnsFallback:
+        onDnsTooSlow();
+        break;
+      case TimerAction::kTimeout:
+        onTimeout();
+        break;
+      case TimerAction::kDeliver:
+        deliver();
+        break;
+    }
   }
 
   std::uint64_t remainingTimeoutMs() const {
@@ -145,7 +156,7 @@ class ProbeSession final : public ActiveProbe {
         all += (all.empty() ? "" : ", ") + a;
       }
       note("resolved " + name + " -> " + all);
-      armTimer(&ProbeSession::onTimeout, remainingTimeoutMs());
+      armTimer(TimerAction::kTimeout, remainingTimeoutMs());
       connect(answer.addresses.front());
       return;
     }
@@ -153,7 +164,7 @@ class ProbeSession final : public ActiveProbe {
     if (const std::string* known = lastKnownAddress()) {
       result_.dns_stale = true;
       note(failure.details + "; probing the last-known-good address " + *known);
-      armTimer(&ProbeSession::onTimeout, remainingTimeoutMs());
+      armTimer(TimerAction::kTimeout, remainingTimeoutMs());
       connect(*known);
       return;
     }
@@ -352,7 +363,7 @@ class ProbeSession final : public ActiveProbe {
     }
     // Deliver from a fresh loop turn: complete() may run inside startProbe() or a libuv
     // callback, and the receiver may start the next probe right away.
-    armTimer(&ProbeSession::deliver, 0);
+    armTimer(TimerAction::kDeliver, 0);
   }
 
   void deliver() {
@@ -393,7 +404,7 @@ class ProbeSession final : public ActiveProbe {
   ProbePhase phase_ = ProbePhase::kDns;
   std::string peer_;
   uv_timer_t timer_{};
-  void (ProbeSession::*on_timer_)() = nullptr;
+  TimerAction timer_action_ = TimerAction::kTimeout;
   uv_tcp_t tcp_{};
   uv_connect_t connect_req_{};
   bool tcp_open_ = false;

@@ -21,10 +21,6 @@ struct Lookup {
   std::string name;
 };
 
-void closeAndFree(uv_handle_t* handle) {
-  uv_close(handle, [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-}
-
 }  // namespace
 
 struct Resolver::SocketPoll {
@@ -82,7 +78,8 @@ void Resolver::onSocketState(void* data, ares_socket_t fd, int readable, int wri
   if (!readable && !writable) {
     if (it != self->polls_.end()) {
       uv_poll_stop(&it->second->handle);
-      closeAndFree(reinterpret_cast<uv_handle_t*>(&it->second->handle));
+      uv_close(reinterpret_cast<uv_handle_t*>(&it->second->handle),
+               [](uv_handle_t* h) { delete static_cast<SocketPoll*>(h->data); });
       self->polls_.erase(it);
     }
     return;
