@@ -39,7 +39,9 @@ std::string effectiveHostName(const ProbeConfig* probe, const BackendSettingsCon
   return "";
 }
 
-std::string hostHeader(const std::string& host, Protocol protocol, int port) {
+}  // namespace
+
+std::string hostHeaderValue(const std::string& host, Protocol protocol, int port) {
   // Application Gateway's default probe asks for <protocol>://127.0.0.1:<port>/.
   std::string name = host.empty() ? "127.0.0.1" : host;
   if (name.find(':') != std::string::npos) {
@@ -51,8 +53,6 @@ std::string hostHeader(const std::string& host, Protocol protocol, int port) {
   }
   return name;
 }
-
-}  // namespace
 
 std::vector<ProbeTarget> expandTargets(const Config& config) {
   std::vector<ProbeTarget> targets;
@@ -78,7 +78,7 @@ std::vector<ProbeTarget> expandTargets(const Config& config) {
         t.port = settings->port;
         t.server_is_ip = isIpLiteral(server);
         std::string host = effectiveHostName(probe, *settings, server);
-        t.host_header = hostHeader(host, t.protocol, t.port);
+        t.host_header = hostHeaderValue(host, t.protocol, t.port);
         t.tls_host = host;
         if (probe != nullptr) {
           t.probe_name = probe->name;

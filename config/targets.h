@@ -44,6 +44,10 @@ struct ProbeTarget {
   bool sameProbing(const ProbeTarget& other) const;
 };
 
+// The Host header for `host` (empty = 127.0.0.1, as Application Gateway's default probe), with
+// ":port" when the port is not the protocol's default and IPv6 literals in brackets.
+std::string hostHeaderValue(const std::string& host, Protocol protocol, int port);
+
 // Targets in config order: pools, then each pool's settings, then servers.
 std::vector<ProbeTarget> expandTargets(const Config& config);
 

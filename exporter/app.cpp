@@ -3,17 +3,22 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <future>
 #include <iostream>
 #include <map>
 #include <memory>
 
 #include "common/log.h"
 #include "config/config.h"
+#include "config/duration.h"
 #include "config/targets.h"
 #include "exporter/backend_health_json.h"
 #include "exporter/loop_bridge.h"
 #include "exporter/metrics.h"
+#include "exporter/probe_endpoint.h"
+#include "exporter/web_auth.h"
 #include "exporter/web_server.h"
 #include "probe/probe_result.h"
 #include "probe/scheduler.h"
@@ -21,7 +26,14 @@
 #include "probe/version.h"
 
 namespace bhe {
+
+extern const char kStatusPageHtml[];
+
 namespace {
+
+HttpResponse textResponse(int status, std::string body) {
+  return {status, "text/plain; charset=utf-8", std::move(body), {}};
+}
 
 void logConfigErrors(const std::vector<ConfigError>& errors, std::string_view what) {
   for (const auto& e : errors) {
@@ -45,9 +57,15 @@ void drainLoop(uv_loop_t* loop) {
 // Everything the running exporter is made of, living on the main thread's loop.
 class Exporter {
  public:
-  Exporter(const ExporterOptions& options, Config config)
+  struct ReloadOutcome {
+    bool ok = false;
+    std::string errors;  // one FILE:LINE:COL line per problem
+  };
+
+  Exporter(const ExporterOptions& options, Config config, std::optional<BasicAuth> auth)
       : options_(options),
         config_(std::move(config)),
+        auth_(std::move(auth)),
         scheduler_(uv_default_loop(), board_),
         metrics_(board_),
         bridge_(uv_default_loop()) {}
@@ -92,6 +110,7 @@ class Exporter {
     uv_signal_start(
         &sighup_, [](uv_signal_t* s, int) { static_cast<Exporter*>(s->data)->reload("SIGHUP"); },
         SIGHUP);
+    watchConfig();
 
     uv_run(loop, UV_RUN_DEFAULT);
     drainLoop(loop);
@@ -102,43 +121,157 @@ class Exporter {
 
  private:
   void routes() {
+    if (auth_) {
+      web_.setGate([this](const HttpRequest& r) { return auth_->check(r); });
+    }
     web_.route(options_.telemetry_path, {"GET", "HEAD"}, [this](const HttpRequest&) {
       return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(), {}};
+    });
+    web_.route("/", {"GET", "HEAD"}, [](const HttpRequest&) {
+      return HttpResponse{200, "text/html; charset=utf-8", kStatusPageHtml, {}};
     });
     web_.route("/backend-health", {"GET", "HEAD"}, [this](const HttpRequest&) {
       return HttpResponse{
           200, "application/json", backendHealthJson(board_.snapshot()).dump(2) + "\n", {}};
     });
-    web_.route("/-/healthy", {"GET", "HEAD"}, [](const HttpRequest&) {
-      return HttpResponse{200, "text/plain; charset=utf-8", "Healthy\n", {}};
-    });
-    web_.route("/-/ready", {"GET", "HEAD"}, [this](const HttpRequest&) {
-      if (!ready_) {
-        return HttpResponse{503, "text/plain; charset=utf-8", "Not ready\n", {}};
+    web_.route("/probe", {"GET"}, [this](const HttpRequest& r) { return probeEndpoint(r); });
+    web_.route("/-/reload", {"POST", "PUT"}, [this](const HttpRequest&) {
+      auto outcome = onLoop<ReloadOutcome>([this](auto done) { done(reload("POST /-/reload")); },
+                                           std::chrono::seconds(60));
+      if (!outcome) {
+        return textResponse(503, "the exporter is shutting down\n");
       }
-      return HttpResponse{200, "text/plain; charset=utf-8", "Ready\n", {}};
+      if (!outcome->ok) {
+        return textResponse(
+            500, "config reload failed, the running config is unchanged:\n" + outcome->errors);
+      }
+      return textResponse(200, "config reloaded\n");
+    });
+    web_.route("/-/healthy", {"GET", "HEAD"},
+               [](const HttpRequest&) { return textResponse(200, "Healthy\n"); });
+    web_.route("/-/ready", {"GET", "HEAD"}, [this](const HttpRequest&) {
+      return ready_ ? textResponse(200, "Ready\n") : textResponse(503, "Not ready\n");
     });
   }
 
+  // Runs `work` on the loop and waits (bounded) for the value it hands to its callback.
+  template <typename T>
+  std::optional<T> onLoop(std::function<void(std::function<void(T)>)> work,
+                          std::chrono::milliseconds limit) {
+    auto promise = std::make_shared<std::promise<T>>();
+    auto future = promise->get_future();
+    bool posted = bridge_.post([work = std::move(work), promise] {
+      work([promise](T value) { promise->set_value(std::move(value)); });
+    });
+    if (!posted || future.wait_for(limit) != std::future_status::ready) {
+      return std::nullopt;
+    }
+    try {
+      return future.get();
+    } catch (const std::future_error&) {
+      return std::nullopt;  // dropped at shutdown
+    }
+  }
+
+  HttpResponse probeEndpoint(const HttpRequest& r) {
+    bool debug = r.query.contains("debug") && r.query.at("debug") == "true";
+    std::shared_ptr<const ProbeTarget> target;
+    if (r.query.contains("target")) {
+      if (!options_.enable_arbitrary_probe) {
+        return textResponse(403,
+                            "probing arbitrary targets is disabled; start the exporter with "
+                            "--web.enable-arbitrary-probe, or use pool=&settings=&server= of a "
+                            "configured server\n");
+      }
+      auto timeout = std::chrono::milliseconds(10000);
+      if (r.query.contains("timeout")) {
+        auto parsed = parseDuration(r.query.at("timeout"));
+        if (!parsed.value || parsed.value->count() == 0) {
+          return textResponse(400, "bad timeout: " + parsed.error + "\n");
+        }
+        timeout = std::min(*parsed.value, std::chrono::milliseconds(60000));
+      }
+      auto parsed = parseArbitraryTarget(r.query.at("target"), timeout);
+      if (!parsed.target) {
+        return textResponse(400, parsed.error + "\n");
+      }
+      target = std::make_shared<const ProbeTarget>(std::move(*parsed.target));
+    } else {
+      for (const char* p : {"pool", "settings", "server"}) {
+        if (!r.query.contains(p)) {
+          return textResponse(400, std::string("missing parameter \"") + p +
+                                       "\": use /probe?pool=P&settings=S&server=X[&debug=true]\n");
+        }
+      }
+      TargetKey key{r.query.at("pool"), r.query.at("settings"), r.query.at("server")};
+      auto found = onLoop<std::shared_ptr<const ProbeTarget>>(
+          [this, key](auto done) { done(scheduler_.findTarget(key)); }, std::chrono::seconds(5));
+      if (!found) {
+        return textResponse(503, "the exporter is shutting down\n");
+      }
+      if (!*found) {
+        return textResponse(404, "no configured server pool=\"" + key.pool + "\" settings=\"" +
+                                     key.settings + "\" server=\"" + key.server +
+                                     "\"; /backend-health lists them\n");
+      }
+      target = *found;
+    }
+    auto result = onLoop<ProbeResult>(
+        [this, target, debug](auto done) { scheduler_.probeTarget(target, debug, done); },
+        target->timeout + std::chrono::seconds(5));
+    if (!result) {
+      return textResponse(503, "the probe did not complete (the exporter is shutting down?)\n");
+    }
+    if (debug) {
+      return textResponse(200, renderProbeDebug(*target, *result));
+    }
+    return HttpResponse{
+        200, "text/plain; version=0.0.4; charset=utf-8", renderProbeMetrics(*target, *result), {}};
+  }
+
+  void watchConfig() {
+    auto interval = parseDuration(options_.config_watch_interval);
+    if (!interval.value || interval.value->count() == 0) {
+      return;
+    }
+    uv_fs_poll_init(uv_default_loop(), &config_watch_);
+    config_watch_.data = this;
+    uv_fs_poll_start(
+        &config_watch_,
+        [](uv_fs_poll_t* h, int status, const uv_stat_t*, const uv_stat_t*) {
+          if (status == 0) {
+            static_cast<Exporter*>(h->data)->reload("config file changed");
+          }
+        },
+        options_.config_file.c_str(), static_cast<unsigned>(interval.value->count()));
+    watching_ = true;
+  }
+
   // Loop thread. Validates the file again; a bad config leaves the running one untouched.
-  bool reload(std::string_view trigger) {
+  ReloadOutcome reload(std::string_view trigger) {
     ConfigLoad load = loadConfigFile(options_.config_file);
+    ReloadOutcome outcome;
     if (!load.config) {
       logConfigErrors(load.errors, "config reload rejected, keeping the running config");
+      for (const auto& e : load.errors) {
+        outcome.errors += e.str() + "\n";
+      }
       metrics_.recordReload(false);
-      return false;
+      return outcome;
     }
     try {
       scheduler_.apply(*load.config);
     } catch (const std::exception& e) {
       log::error("config reload rejected, keeping the running config", {{"error", e.what()}});
+      outcome.errors = std::string(e.what()) + "\n";
       metrics_.recordReload(false);
-      return false;
+      return outcome;
     }
     config_ = std::move(*load.config);
     metrics_.recordReload(true);
     log::info("config reloaded", {{"trigger", trigger}, {"targets", scheduler_.targetCount()}});
-    return true;
+    outcome.ok = true;
+    return outcome;
   }
 
   void shutdown(std::string_view why) {
@@ -150,10 +283,14 @@ class Exporter {
     for (uv_signal_t* s : {&sigterm_, &sigint_, &sighup_}) {
       uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
     }
+    if (watching_) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&config_watch_), nullptr);
+    }
   }
 
   ExporterOptions options_;
   Config config_;
+  std::optional<BasicAuth> auth_;
   StatusBoard board_;
   ProbeScheduler scheduler_;
   ExporterMetrics metrics_;
@@ -163,6 +300,8 @@ class Exporter {
   uv_signal_t sigterm_{};
   uv_signal_t sigint_{};
   uv_signal_t sighup_{};
+  uv_fs_poll_t config_watch_{};
+  bool watching_ = false;
 };
 
 }  // namespace
@@ -173,7 +312,20 @@ int runExporter(const ExporterOptions& options) {
     logConfigErrors(load.errors, "invalid configuration");
     return 1;
   }
-  Exporter exporter(options, std::move(*load.config));
+  std::vector<ConfigError> auth_errors;
+  std::optional<BasicAuth> auth = options.web_config_file.empty()
+                                      ? std::nullopt
+                                      : BasicAuth::loadFile(options.web_config_file, auth_errors);
+  if (!auth_errors.empty()) {
+    logConfigErrors(auth_errors, "invalid web configuration");
+    return 1;
+  }
+  auto interval = parseDuration(options.config_watch_interval);
+  if (!interval.value) {
+    log::error("invalid --config.watch-interval", {{"error", interval.error}});
+    return 1;
+  }
+  Exporter exporter(options, std::move(*load.config), std::move(auth));
   return exporter.run();
 }
 

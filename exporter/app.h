@@ -9,6 +9,9 @@ struct ExporterOptions {
   std::string config_file;
   std::string listen_address = ":9985";
   std::string telemetry_path = "/metrics";
+  std::string web_config_file;               // basic auth; empty = none
+  bool enable_arbitrary_probe = false;       // /probe?target=URL
+  std::string config_watch_interval = "0s";  // poll the config file and reload on change
 };
 
 int runExporter(const ExporterOptions& options);

@@ -24,6 +24,14 @@ int main(int argc, char** argv) {
   app.add_option("--web.telemetry-path", options.telemetry_path,
                  "Path under which to expose metrics.")
       ->capture_default_str();
+  app.add_option("--web.config.file", options.web_config_file,
+                 "TOML file with basic_auth_users (bcrypt hashes) and unauthenticated_paths.");
+  app.add_flag("--web.enable-arbitrary-probe", options.enable_arbitrary_probe,
+               "Allow /probe?target=URL for targets that are not in the configuration.");
+  app.add_option("--config.watch-interval", options.config_watch_interval,
+                 "Check the configuration file this often and reload it when it changes "
+                 "(e.g. a Kubernetes ConfigMap update); 0s disables.")
+      ->capture_default_str();
   app.add_option("--log.level", log_level, "Only log messages with the given severity or above.")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();

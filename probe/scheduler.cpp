@@ -239,13 +239,9 @@ void ProbeScheduler::onResult(Entry& entry, ProbeResult result) {
   board_.put(s);
 }
 
-bool ProbeScheduler::probeNow(const TargetKey& key, bool trace, ProbeDone done) {
+std::shared_ptr<const ProbeTarget> ProbeScheduler::findTarget(const TargetKey& key) const {
   auto it = entries_.find(key);
-  if (it == entries_.end()) {
-    return false;
-  }
-  probeTarget(it->second->target, trace, std::move(done));
-  return true;
+  return it == entries_.end() ? nullptr : it->second->target;
 }
 
 void ProbeScheduler::probeTarget(std::shared_ptr<const ProbeTarget> target, bool trace,

@@ -41,9 +41,8 @@ class ProbeScheduler {
   // alone by `probe --once`). Throws std::runtime_error like apply().
   void configureEnvironment(const Config& config);
 
-  // Probes one configured target now, outside its schedule, without touching its state.
-  // Returns false when the key is not configured.
-  bool probeNow(const TargetKey& key, bool trace, ProbeDone done);
+  // The configured target with this key, or null.
+  std::shared_ptr<const ProbeTarget> findTarget(const TargetKey& key) const;
 
   // Probes an arbitrary target now (used by `probe --once` and the arbitrary-target endpoint).
   void probeTarget(std::shared_ptr<const ProbeTarget> target, bool trace, ProbeDone done);

@@ -1,0 +1,104 @@
+#include "exporter/probe_endpoint.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
+
+#include "config/config.h"
+#include "exporter/metrics.h"
+
+namespace bhe {
+
+std::string renderProbeMetrics(const ProbeTarget& target, const ProbeResult& result) {
+  TargetStatus status;
+  status.key = target.key;
+  status.protocol = target.protocol;
+  status.state = result.success ? HealthState::kHealthy : describe(result.reason).state;
+  status.reason = result.reason;
+  status.details = result.details;
+  status.last = result;
+  auto families = collectTargetFamilies({status});
+  // State changes, probe counters and pool counts describe the schedule, not one probe.
+  std::erase_if(families, [](const prometheus::MetricFamily& f) {
+    return f.name == "backend_health_state_changes_total" ||
+           f.name == "backend_health_probes_total" || f.name == "backend_health_pool_servers";
+  });
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+std::string renderProbeDebug(const ProbeTarget& target, const ProbeResult& result) {
+  std::string out = "Probe of pool=" + target.key.pool + " settings=" + target.key.settings +
+                    " server=" + target.key.server + "\n\n";
+  for (const auto& line : result.trace) {
+    out += line + "\n";
+  }
+  out += "\n";
+  if (result.success) {
+    out += "Result: healthy: " + result.details + "\n";
+  } else {
+    const ReasonInfo& info = describe(result.reason);
+    out += "Result: " + std::string(stateName(info.state)) + " " + std::string(info.name) +
+           " (category " + std::string(info.category) + ")\n";
+    out += "Details: " + result.details + "\n";
+    out += "Meaning: " + std::string(info.message) + "\n";
+    out += "What to check: " + std::string(info.hint) + "\n";
+  }
+  out += "\nMetrics:\n" + renderProbeMetrics(target, result);
+  return out;
+}
+
+ArbitraryTarget parseArbitraryTarget(const std::string& url, std::chrono::milliseconds timeout) {
+  ProbeTarget t;
+  std::string rest;
+  if (url.rfind("http://", 0) == 0) {
+    t.protocol = Protocol::kHttp;
+    t.port = 80;
+    rest = url.substr(7);
+  } else if (url.rfind("https://", 0) == 0) {
+    t.protocol = Protocol::kHttps;
+    t.port = 443;
+    rest = url.substr(8);
+  } else {
+    return {std::nullopt, "target must start with http:// or https://"};
+  }
+  auto slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  t.path = slash == std::string::npos ? "/" : rest.substr(slash);
+  std::string host = authority;
+  std::string port;
+  if (!authority.empty() && authority.front() == '[') {  // [IPv6]:port
+    auto close = authority.find(']');
+    if (close == std::string::npos) {
+      return {std::nullopt, "unterminated IPv6 address in target"};
+    }
+    host = authority.substr(1, close - 1);
+    std::string after = authority.substr(close + 1);
+    if (!after.empty() && after.front() != ':') {
+      return {std::nullopt, "bad port in target"};
+    }
+    port = after.empty() ? "" : after.substr(1);
+  } else if (std::count(authority.begin(), authority.end(), ':') == 1) {
+    host = authority.substr(0, authority.find(':'));
+    port = authority.substr(authority.find(':') + 1);
+  }
+  if (!port.empty() || authority.ends_with(":")) {
+    if (port.empty() || port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        std::stoi(port) < 1 || std::stoi(port) > 65535) {
+      return {std::nullopt, "bad port in target"};
+    }
+    t.port = std::stoi(port);
+  }
+  if (!isIpLiteral(host) && !isValidHostName(host)) {
+    return {std::nullopt, "bad host in target"};
+  }
+  t.key = {"arbitrary", std::string(protocolName(t.protocol)), host};
+  t.server_is_ip = isIpLiteral(host);
+  t.tls_host = host;
+  t.host_header = hostHeaderValue(host, t.protocol, t.port);
+  t.timeout = timeout;
+  t.interval = timeout;
+  return {t, ""};
+}
+
+}  // namespace bhe

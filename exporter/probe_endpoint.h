@@ -1,0 +1,28 @@
+// /probe: one probe now, answered with that probe's metrics (or, with debug=true, a readable
+// step-by-step log). Rendering and target parsing live here; the probing itself runs on the loop.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "config/targets.h"
+#include "probe/probe_result.h"
+
+namespace bhe {
+
+// The metrics of a single probe: the verdict as state and reason series, success, phase
+// durations, status code, DNS staleness and certificate expiry.
+std::string renderProbeMetrics(const ProbeTarget& target, const ProbeResult& result);
+
+// A readable log of the probe (its trace), the verdict, the hint, then the metrics.
+std::string renderProbeDebug(const ProbeTarget& target, const ProbeResult& result);
+
+// Parses "http[s]://host[:port][/path]" into a target probed with the default probe semantics
+// (status 200-399), for --web.enable-arbitrary-probe. Returns the error text on failure.
+struct ArbitraryTarget {
+  std::optional<ProbeTarget> target;
+  std::string error;
+};
+ArbitraryTarget parseArbitraryTarget(const std::string& url, std::chrono::milliseconds timeout);
+
+}  // namespace bhe

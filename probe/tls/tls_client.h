@@ -1,0 +1,166 @@
+// A TLS client with no sockets: wolfSSL over two memory buffers. The probe engine owns the
+// socket; it feeds the ciphertext it reads into receive(), calls advance()/readPlain(), and
+// writes whatever takeOutgoing() returns. Nothing here blocks or touches the network, so the
+// same object works on the libuv loop and in unit tests.
+//
+// Verification never aborts the handshake: the context verifies with VERIFY_PEER and a
+// callback that records every (error, depth) and accepts, so the whole presented chain is kept
+// and the chain analyser (chain_analysis.h) gives the verdict. Host names are not checked by
+// wolfSSL either, for the same reason; the analyser checks them.
+//
+// Typical use by the engine:
+//   TlsClient tls(context, sni);
+//   tls.start();                      write tls.takeOutgoing()
+//   on socket data: tls.receive(d, n); tls.advance(); write tls.takeOutgoing()
+//   on EOF:         tls.markPeerClosed(); tls.advance()
+//   kEstablished:   analyzeChain({tls.presentedChain(), ..., tls.verifyErrors()});
+//                   tls.writePlain(request); write tls.takeOutgoing()
+//                   then on data: tls.receive(); tls.readPlain(body, limit) until kClosed
+//   kFailed:        tls_handshake_error with tls.error()
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "probe/tls/trust_anchors.h"
+#include "probe/tls/verify_error.h"
+#include "probe/tls/x509.h"
+
+struct WOLFSSL;
+struct WOLFSSL_CTX;
+struct WOLFSSL_X509_STORE_CTX;
+
+namespace bhe {
+
+struct WolfSslDeleter {
+  void operator()(WOLFSSL* ssl) const;
+  void operator()(WOLFSSL_CTX* ctx) const;
+};
+
+enum class TlsVersion { kTls12, kTls13 };
+
+struct TlsContextOptions {
+  // The probe uses TLS 1.2 and 1.3, as Application Gateway does towards backends. Tests narrow
+  // the range to provoke version mismatches.
+  TlsVersion min_version = TlsVersion::kTls12;
+  TlsVersion max_version = TlsVersion::kTls13;
+};
+
+// One wolfSSL client context per backend settings: the trust anchors loaded as its CA store,
+// the protocol range and the recording verify callback. Shared by every connection of those
+// settings; immutable once built.
+class TlsContext {
+ public:
+  // Null with `error` set when wolfSSL refuses the options. Anchors that wolfSSL cannot load
+  // are skipped (see loadedAnchors()); the chain analyser still judges with all of them.
+  static std::shared_ptr<const TlsContext> create(std::shared_ptr<const TrustAnchors> anchors,
+                                                  const TlsContextOptions& options = {},
+                                                  std::string* error = nullptr);
+
+  const TrustAnchors& anchors() const { return *anchors_; }
+  const std::shared_ptr<const TrustAnchors>& sharedAnchors() const { return anchors_; }
+  std::size_t loadedAnchors() const { return loaded_; }
+
+ private:
+  friend class TlsClient;
+  TlsContext() = default;
+
+  std::unique_ptr<WOLFSSL_CTX, WolfSslDeleter> ctx_;
+  std::shared_ptr<const TrustAnchors> anchors_;
+  std::size_t loaded_ = 0;
+};
+
+class TlsClient {
+ public:
+  // Ciphertext accepted but not yet consumed by wolfSSL; beyond it receive() fails the
+  // connection. A TLS record is at most ~16 KiB and wolfSSL consumes record by record, so only
+  // a caller that stops calling advance()/readPlain() can get near it.
+  static constexpr std::size_t kMaxPendingInbound = 256 * 1024;
+
+  enum class State { kHandshaking, kEstablished, kFailed };
+
+  struct Error {
+    int code = 0;      // wolfSSL error code (e.g. -313 alert received), 0 for our own checks
+    std::string text;  // "the server sent fatal alert protocol_version (70)", ...
+  };
+
+  // `server_name` is the expected host; sent as SNI unless empty or an IP literal (RFC 6066
+  // forbids IP addresses in SNI).
+  TlsClient(std::shared_ptr<const TlsContext> context, std::string_view server_name);
+  ~TlsClient();
+  TlsClient(const TlsClient&) = delete;
+  TlsClient& operator=(const TlsClient&) = delete;
+
+  // Sends the ClientHello (into the outgoing buffer).
+  State start();
+  // Ciphertext read from the socket. False once kMaxPendingInbound would be exceeded (the
+  // client is then kFailed).
+  bool receive(const void* data, std::size_t len);
+  // The socket reached EOF (or was reset): wolfSSL sees a closed transport once the received
+  // bytes are consumed.
+  void markPeerClosed();
+  // Drives the handshake as far as the received bytes allow; a no-op once established/failed.
+  State advance();
+  State state() const { return state_; }
+  const Error& error() const { return error_; }
+
+  // Ciphertext to write to the socket (moves it out; empty when nothing is pending).
+  std::string takeOutgoing();
+  bool hasOutgoing() const { return !outgoing_.empty(); }
+
+  // Established only. Encrypts `data` into the outgoing buffer; false (and kFailed) on error.
+  bool writePlain(std::string_view data);
+
+  enum class ReadStatus {
+    kOk,      // appended what was available (possibly nothing): receive more, call again
+    kClosed,  // the peer finished: close_notify, or EOF after markPeerClosed()
+    kError,   // see error()
+  };
+  // Appends at most `max` decrypted bytes to `out`.
+  ReadStatus readPlain(std::string& out, std::size_t max);
+  bool closeNotifyReceived() const { return close_notify_; }
+
+  // Queues a close_notify alert (best effort, for a polite close).
+  void sendCloseNotify();
+
+  // The server's certificates as presented (DER, wire order); also after a failed verify, and
+  // as far as received when the handshake failed later.
+  const std::vector<Der>& presentedChain() const { return chain_; }
+  // Every (error, depth) the verify callback saw, in the order wolfSSL reported them.
+  const std::vector<VerifyError>& verifyErrors() const { return verify_errors_; }
+
+  std::string version() const;  // "TLSv1.3"; empty before the handshake is done
+  std::string cipher() const;
+  std::uint64_t bytesReceived() const { return bytes_received_; }
+
+ private:
+  friend class TlsContext;  // installs the callbacks below on the context
+  static int recvCallback(WOLFSSL* ssl, char* buf, int size, void* ctx);
+  static int sendCallback(WOLFSSL* ssl, char* buf, int size, void* ctx);
+  static int verifyCallback(int preverify, WOLFSSL_X509_STORE_CTX* store);
+
+  void fail(int code, std::string text);
+  void failFromWolfSsl(int ret, std::string_view during);
+  void captureChain();
+  std::string describePeerBytes() const;
+
+  std::shared_ptr<const TlsContext> context_;
+  std::unique_ptr<WOLFSSL, WolfSslDeleter> ssl_;
+  State state_ = State::kHandshaking;
+  Error error_;
+  std::string inbound_;
+  std::size_t inbound_pos_ = 0;
+  std::string outgoing_;
+  std::string first_bytes_;  // the peer's first bytes, to tell a non-TLS peer
+  std::uint64_t bytes_received_ = 0;
+  bool peer_closed_ = false;
+  bool close_notify_ = false;
+  std::vector<Der> chain_;
+  std::vector<VerifyError> verify_errors_;
+};
+
+}  // namespace bhe

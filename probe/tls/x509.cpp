@@ -1,0 +1,301 @@
+// clang-format off
+#include <wolfssl/options.h>  // must precede every other wolfSSL header
+#include <wolfssl/ssl.h>
+#include <wolfssl/openssl/x509v3.h>
+// clang-format on
+
+#include "probe/tls/x509.h"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <mutex>
+#include <optional>
+
+namespace bhe {
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil): exact for
+// every year a certificate can carry, unlike timegm() on a 32-bit time_t.
+std::int64_t daysFromCivil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+std::optional<int> digits(std::string_view s, std::size_t pos, std::size_t count) {
+  if (pos + count > s.size()) {
+    return std::nullopt;
+  }
+  int value = 0;
+  for (std::size_t i = pos; i < pos + count; ++i) {
+    if (s[i] < '0' || s[i] > '9') {
+      return std::nullopt;
+    }
+    value = value * 10 + (s[i] - '0');
+  }
+  return value;
+}
+
+// DER certificates carry UTCTime "YYMMDDHHMMSSZ" (years 1950-2049) or GeneralizedTime
+// "YYYYMMDDHHMMSSZ" (RFC 5280 §4.1.2.5); anything else is refused rather than guessed.
+std::optional<std::int64_t> parseAsn1Time(const WOLFSSL_ASN1_TIME* t) {
+  if (t == nullptr || t->length <= 0 || t->length > static_cast<int>(sizeof(t->data))) {
+    return std::nullopt;
+  }
+  std::string_view s(reinterpret_cast<const char*>(t->data), static_cast<std::size_t>(t->length));
+  std::optional<int> year;
+  std::size_t pos = 0;
+  if (s.size() == 13) {
+    year = digits(s, 0, 2);
+    if (year) {
+      *year += *year >= 50 ? 1900 : 2000;
+    }
+    pos = 2;
+  } else if (s.size() == 15) {
+    year = digits(s, 0, 4);
+    pos = 4;
+  } else {
+    return std::nullopt;
+  }
+  auto month = digits(s, pos, 2);
+  auto day = digits(s, pos + 2, 2);
+  auto hour = digits(s, pos + 4, 2);
+  auto minute = digits(s, pos + 6, 2);
+  auto second = digits(s, pos + 8, 2);
+  if (!year || !month || !day || !hour || !minute || !second || s.back() != 'Z' || *month < 1 ||
+      *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 || *second > 60) {
+    return std::nullopt;
+  }
+  return daysFromCivil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day)) * 86400 +
+         *hour * 3600 + *minute * 60 + *second;
+}
+
+std::string_view asn1Bytes(WOLFSSL_ASN1_STRING* s) {
+  if (s == nullptr) {
+    return {};
+  }
+  const int len = wolfSSL_ASN1_STRING_length(s);
+  const unsigned char* data = wolfSSL_ASN1_STRING_get0_data(s);
+  if (data == nullptr || len <= 0) {
+    return {};
+  }
+  return {reinterpret_cast<const char*>(data), static_cast<std::size_t>(len)};
+}
+
+// RFC 4514 escaping of one attribute value; control bytes become \XX so a hostile certificate
+// cannot put line breaks into logs or the status page.
+void appendEscaped(std::string& out, std::string_view value) {
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    const bool edge_space = c == ' ' && (i == 0 || i + 1 == value.size());
+    if (c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' || c == '>' || c == ';' ||
+        (c == '#' && i == 0) || edge_space) {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char hex[4];
+      std::snprintf(hex, sizeof(hex), "\\%02X", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+}
+
+std::string formatName(WOLFSSL_X509_NAME* name) {
+  std::string out;
+  if (name == nullptr) {
+    return out;
+  }
+  // wolfSSL keeps the encoding order (least specific first); RFC 4514 prints it reversed.
+  for (int i = wolfSSL_X509_NAME_entry_count(name) - 1; i >= 0; --i) {
+    WOLFSSL_X509_NAME_ENTRY* entry = wolfSSL_X509_NAME_get_entry(name, i);
+    if (entry == nullptr) {
+      continue;
+    }
+    WOLFSSL_ASN1_OBJECT* object = wolfSSL_X509_NAME_ENTRY_get_object(entry);
+    const int nid = wolfSSL_OBJ_obj2nid(object);
+    const char* short_name = nid > 0 ? wolfSSL_OBJ_nid2sn(nid) : nullptr;
+    char oid[80] = {};
+    if (short_name == nullptr || *short_name == '\0') {
+      wolfSSL_OBJ_obj2txt(oid, sizeof(oid), object, 1);
+      short_name = oid;
+    }
+    if (!out.empty()) {
+      out += ',';
+    }
+    out += short_name;
+    out += '=';
+    appendEscaped(out, asn1Bytes(wolfSSL_X509_NAME_ENTRY_get_data(entry)));
+  }
+  return out;
+}
+
+// Canonical encoding (RFC 5280 §7.1 style folding) so names that differ only in case or string
+// type still chain, as OpenSSL's X509_NAME_cmp does; falls back to the printed form.
+std::string nameKey(WOLFSSL_X509_NAME* name, const std::string& printed) {
+  unsigned char* canon = nullptr;
+  const int len = name != nullptr ? wolfSSL_i2d_X509_NAME_canon(name, &canon) : -1;
+  if (len <= 0 || canon == nullptr) {
+    return "printed:" + printed;
+  }
+  std::string key(reinterpret_cast<const char*>(canon), static_cast<std::size_t>(len));
+  wolfSSL_OPENSSL_free(canon);
+  return key;
+}
+
+}  // namespace
+
+void ensureWolfSslInitialized() {
+  static std::once_flag once;
+  std::call_once(once, [] { wolfSSL_Init(); });
+}
+
+std::string formatUtc(std::int64_t unix_seconds) {
+  std::int64_t days = unix_seconds / 86400;
+  std::int64_t rem = unix_seconds % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  // civil_from_days (H. Hinnant).
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(days - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  std::int64_t year = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned day = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned month = mp < 10 ? mp + 3 : mp - 9;
+  year += month <= 2;
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(year),
+                month, day, static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60),
+                static_cast<int>(rem % 60));
+  return buf;
+}
+
+std::string formatIpAddress(std::span<const std::uint8_t> bytes) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (bytes.size() == 4 && inet_ntop(AF_INET, bytes.data(), buf, sizeof(buf)) != nullptr) {
+    return buf;
+  }
+  if (bytes.size() == 16 && inet_ntop(AF_INET6, bytes.data(), buf, sizeof(buf)) != nullptr) {
+    return buf;
+  }
+  std::string hex = "0x";
+  for (auto b : bytes) {
+    char h[3];
+    std::snprintf(h, sizeof(h), "%02x", b);
+    hex += h;
+  }
+  return hex;
+}
+
+std::size_t derSequenceSize(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < 2 || bytes[0] != 0x30) {
+    return 0;
+  }
+  std::size_t header = 2;
+  std::size_t length = bytes[1];
+  if (length & 0x80) {
+    const std::size_t count = length & 0x7f;
+    // Indefinite length (0x80) is not DER; more than 4 length bytes is not a certificate.
+    if (count == 0 || count > 4 || bytes.size() < 2 + count) {
+      return 0;
+    }
+    length = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      length = (length << 8) | bytes[2 + i];
+    }
+    header += count;
+  }
+  if (length > bytes.size() - header) {
+    return 0;
+  }
+  return header + length;
+}
+
+std::unique_ptr<const Certificate> Certificate::parse(std::span<const std::uint8_t> der) {
+  ensureWolfSslInitialized();
+  if (der.empty() || der.size() > 1024 * 1024 || derSequenceSize(der) != der.size()) {
+    return nullptr;
+  }
+  std::unique_ptr<Certificate> cert(new Certificate());
+  cert->der_.assign(der.begin(), der.end());
+  cert->x509_ = wolfSSL_X509_d2i(nullptr, cert->der_.data(), static_cast<int>(cert->der_.size()));
+  if (cert->x509_ == nullptr) {
+    return nullptr;
+  }
+  WOLFSSL_X509* x = cert->x509_;
+  auto not_before = parseAsn1Time(wolfSSL_X509_get_notBefore(x));
+  auto not_after = parseAsn1Time(wolfSSL_X509_get_notAfter(x));
+  if (!not_before || !not_after) {
+    return nullptr;
+  }
+  cert->not_before_ = *not_before;
+  cert->not_after_ = *not_after;
+  cert->public_key_ = wolfSSL_X509_get_pubkey(x);
+  WOLFSSL_X509_NAME* subject = wolfSSL_X509_get_subject_name(x);
+  WOLFSSL_X509_NAME* issuer = wolfSSL_X509_get_issuer_name(x);
+  cert->subject_ = formatName(subject);
+  cert->issuer_ = formatName(issuer);
+  cert->subject_key_ = nameKey(subject, cert->subject_);
+  cert->issuer_key_ = nameKey(issuer, cert->issuer_);
+  cert->is_ca_ = wolfSSL_X509_get_isCA(x) != 0;
+
+  if (subject != nullptr) {
+    for (int i = 0; i < wolfSSL_X509_NAME_entry_count(subject); ++i) {
+      WOLFSSL_X509_NAME_ENTRY* entry = wolfSSL_X509_NAME_get_entry(subject, i);
+      if (entry != nullptr &&
+          wolfSSL_OBJ_obj2nid(wolfSSL_X509_NAME_ENTRY_get_object(entry)) == NID_commonName) {
+        cert->common_names_.emplace_back(asn1Bytes(wolfSSL_X509_NAME_ENTRY_get_data(entry)));
+      }
+    }
+  }
+
+  cert->has_san_ = wolfSSL_X509_get_ext_by_NID(x, NID_subject_alt_name, -1) >= 0;
+  auto* names = static_cast<WOLFSSL_GENERAL_NAMES*>(
+      wolfSSL_X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr));
+  if (names != nullptr) {
+    // wolfSSL builds this stack by pushing to the front: walk it backwards for the cert order.
+    for (int i = wolfSSL_sk_GENERAL_NAME_num(names) - 1; i >= 0; --i) {
+      WOLFSSL_GENERAL_NAME* name = wolfSSL_sk_GENERAL_NAME_value(names, i);
+      if (name == nullptr) {
+        continue;
+      }
+      if (name->type == GEN_DNS) {
+        cert->dns_names_.emplace_back(asn1Bytes(name->d.dNSName));
+      } else if (name->type == GEN_IPADD) {
+        std::string_view bytes = asn1Bytes(name->d.iPAddress);
+        cert->ip_addresses_.emplace_back(bytes.begin(), bytes.end());
+      }
+    }
+    wolfSSL_GENERAL_NAMES_free(names);
+  }
+  return cert;
+}
+
+Certificate::~Certificate() {
+  if (public_key_ != nullptr) {
+    wolfSSL_EVP_PKEY_free(public_key_);
+  }
+  if (x509_ != nullptr) {
+    wolfSSL_X509_free(x509_);
+  }
+}
+
+bool Certificate::signatureVerifiesWith(const Certificate& issuer) const {
+  if (issuer.public_key_ == nullptr) {
+    return false;
+  }
+  // wolfSSL_X509_verify only reads both objects; its non-const signature is historical.
+  return wolfSSL_X509_verify(x509_, issuer.public_key_) == WOLFSSL_SUCCESS;
+}
+
+}  // namespace bhe
