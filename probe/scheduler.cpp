@@ -8,6 +8,7 @@ namespace bhe {
 namespace {
 
 constexpr std::uint64_t kNsPerMs = 1000000;
+constexpr std::uint64_t kTickMs = 10;
 
 std::int64_t unixMillisNow() {
   uv_timeval64_t tv{};
@@ -148,6 +149,12 @@ void ProbeScheduler::armTimer(Entry& entry) {
   std::uint64_t now = uv_hrtime();
   std::uint64_t delay_ms =
       entry.next_due_ns > now ? (entry.next_due_ns - now + kNsPerMs - 1) / kNsPerMs : 0;
+  // Probes due within the same tick start in the same loop turn: their sockets then complete
+  // in shared wake-ups, which saves far more CPU (each wake-up is a context switch) than the
+  // tick costs in punctuality.
+  std::uint64_t loop_now = uv_now(loop_);
+  std::uint64_t fire_at = (loop_now + delay_ms + kTickMs - 1) / kTickMs * kTickMs;
+  delay_ms = fire_at - loop_now;
   uv_timer_start(
       entry.timer,
       [](uv_timer_t* t) {
