@@ -1,0 +1,584 @@
+#!/usr/bin/env python3
+"""End-to-end test of the monitoring pieces: a real Prometheus scrapes a real exporter.
+
+What runs, all on 127.0.0.1 and started by this test:
+  - peers: nginx (/ok answers 200 "OK", /missing answers 404), a TCP peer that answers garbage, a
+    TCP peer that never answers, a port nothing listens on, and a DNS server (tests/e2e/harness.py)
+    answering, NXDOMAIN-ing or dropping queries per name; the exporter's `dns_servers` points at it
+    (the system resolvers are never used);
+  - the exporter binary ($BHE_BINARY) probing every scenario of SCENARIOS below once a second;
+  - Prometheus ($PROMETHEUS, default /usr/bin/prometheus) with a temporary TSDB, scraping the
+    exporter as job "backend-health-exporter" every second and evaluating the rules of
+    dashboards/alerts/ every second.
+
+What it proves:
+  1. The exporter reaches the expected state and failure reason for every scenario (so the rest
+     of the test runs on the categories it claims to cover).
+  2. The hand-written /metrics sample (tests/fixtures/exporter-metrics.prom, used by the offline
+     lint and data tests) has the same metric families and, per metric, the same label names as
+     the live exposition.
+  3. Prometheus scrapes the exporter without error and loads every alert rule; every rule
+     evaluates without error ("health": "ok") against the live series.
+  4. Exactly the expected alerts are active, all of them firing: one category alert per failing
+     scenario (labels job, instance, pool, settings, server, category, reason and severity), and
+     BackendHealthPoolDown / BackendHealthPoolDegraded for the pool/settings pairs that have no /
+     some healthy server, with the expected value. No other alert is pending or firing, and the
+     set stays the same for a few more evaluations. Annotations are rendered (no "<no value>"),
+     the summary is the rule's, the description names the alert's pool, settings, server, reason
+     and instance, and runbook_url points at the alert's anchor.
+  5. Every query of every dashboard panel and template variable (`lint_dashboards.py
+     --print-exprs --json`, variables set to the live job and instance, once with every other
+     variable on "All" and once drilled down on one failing server) returns data through
+     /api/v1/query without error; the time-series panels also through /api/v1/query_range. The
+     only exceptions are the TLS panels of TLS_ONLY_QUERIES while no scenario probes https.
+  6. `lint_dashboards.py --metrics URL` and `lint_rules.py --metrics URL` pass against the live
+     exporter's /metrics: every metric that a dashboard or an alert references is exposed.
+
+Alert `for:` windows. The committed rules hold an alert for 2 to 60 minutes. This test loads a
+copy of dashboards/alerts/*.yaml into its temp dir in which every `for:` line, and nothing else,
+is replaced by SHORT_FOR (3s); it checks that the copy differs from the original only there. It
+does not settle for "pending", because pending only shows that the expression matched once.
+Firing shows that the alert's label set stayed the same for three evaluations in a row. If a label
+took a new value at each scrape (a reason that flips, a value used as a label), the alert would
+restart its pending window every time and never fire, with any `for:`. The committed files stay
+untouched; their `for:` windows are covered by the promtool unit tests (dashboards/tests/*-test.yaml).
+
+Adding a scenario (TLS, when https probing lands): add a backend factory to start_backends() and
+a Scenario line to SCENARIOS. The expected alerts follow from the scenarios (expected_alerts()),
+and TLS_ONLY_QUERIES stops applying as soon as one scenario uses protocol "https".
+
+Usage (CTest sets both): BHE_BINARY=build/backend-health-exporter \
+    PYTHONPATH=tests/e2e python3 dashboards/tests/live_prometheus_test.py
+Python standard library only; runs in about 20 s.
+"""
+
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections import namedtuple
+
+from harness import (DnsServer, Exporter, Metrics, Nginx, TcpPeer, fail, free_port, garbage,
+                     http_get, run_tests, silent, wait_until)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DASH = os.path.dirname(HERE)
+TOOLS = os.path.join(DASH, "tools")
+sys.path.insert(0, TOOLS)
+import lint_dashboards  # noqa: E402
+import yamlsubset  # noqa: E402
+
+PROMETHEUS = os.environ.get("PROMETHEUS") or shutil.which("prometheus") or "/usr/bin/prometheus"
+JOB = "backend-health-exporter"   # the job name the exporter alerts select
+SHORT_FOR = "3s"                  # every alert's `for:` in the loaded copy of the rules
+SCRAPE_INTERVAL = "1s"
+PROBE_INTERVAL = "1s"
+PROBE_TIMEOUT = "1s"
+RATE_INTERVAL = "1m"              # what $__rate_interval becomes in the panel queries
+ALERT_RULES = sorted(glob.glob(os.path.join(DASH, "alerts", "*.yaml")))
+DASHBOARDS = sorted(glob.glob(os.path.join(DASH, "grafana", "*.json")))
+SAMPLE = os.path.join(HERE, "fixtures", "exporter-metrics.prom")
+
+# --- scenarios ----------------------------------------------------------------------------------
+
+# One (pool, settings, server) triple each, and what the exporter must report for it. All the
+# scenarios of a pool share one settings (so the pool's servers x settings are exactly these
+# triples). `dns` is the test DNS server's answer for an FQDN server ("1.2.3.4", "NXDOMAIN",
+# "DROP", ...; see harness.DnsServer); `backend` names a peer of start_backends().
+Scenario = namedtuple("Scenario", "pool settings server backend path state category reason "
+                                  "protocol dns",
+                      defaults=(None, None, "http", None))
+
+SCENARIOS = [
+    Scenario("web", "web-http", "127.0.0.1", "nginx", "/ok", "healthy"),
+    Scenario("status", "status-http", "127.0.0.1", "nginx", "/missing",
+             "unhealthy", "http", "http_status_mismatch"),
+    Scenario("garbage", "garbage-http", "127.0.0.1", "garbage", "/",
+             "unhealthy", "http", "http_invalid_response"),
+    Scenario("refused", "refused-http", "127.0.0.1", "closed", "/",
+             "unhealthy", "tcp", "tcp_connect_error"),
+    Scenario("silent", "silent-http", "127.0.0.1", "silent", "/",
+             "unhealthy", "timeout", "backend_timeout"),
+    # One pool/settings with a healthy and two failing servers: BackendHealthPoolDegraded.
+    Scenario("names", "names-http", "ok.test", "nginx", "/ok", "healthy", dns="127.0.0.1"),
+    Scenario("names", "names-http", "nx.test", "nginx", "/ok",
+             "unhealthy", "dns", "dns_resolution_error", dns="NXDOMAIN"),
+    Scenario("names", "names-http", "dropped.test", "nginx", "/ok",
+             "unknown", "dns", "dns_server_unreachable", dns="DROP"),
+]
+
+# The server the drill-down pass selects (pool, settings, server variables).
+DRILL_DOWN = ("status", "status-http", "127.0.0.1")
+
+# Panel queries allowed to return no data, with the reason. Only backend_health_tls_cert_not_after
+# _timestamp_seconds needs TLS: it has series only after a TLS probe, and no scenario probes https
+# yet. The list applies only while no scenario uses protocol "https". An entry whose query returns
+# data anyway, or which matches no query, fails the test: a stale entry cannot hide a regression.
+# Key: (dashboard uid, panel id, refId) -> panel title (checked, so a renumbered panel shows up).
+TLS_ONLY_QUERIES = {
+    ("backend-health-overview", 21, "A"): "Certificates by days to expiry",
+    ("backend-health-overview", 21, "B"): "Certificates by days to expiry",
+    ("backend-health-server", 7, "A"): "Certificate expires in",
+    ("backend-health-server", 17, "A"): "Certificate expiry",
+    ("backend-health-server", 18, "A"): "Days to certificate expiry",
+}
+
+
+def start_backends(stack):
+    """Starts the peers; returns {backend name: port}. Every peer is closed by `stack`."""
+    nginx = Nginx("""
+      location = /ok { return 200 "OK\\n"; }
+      location = /missing { return 404 "nope\\n"; }
+    """)
+    stack.append(nginx.close)
+    garbage_peer = TcpPeer(garbage)
+    stack.append(garbage_peer.close)
+    silent_peer = TcpPeer(silent)
+    stack.append(silent_peer.close)
+    return {"nginx": nginx.port, "garbage": garbage_peer.port, "silent": silent_peer.port,
+            "closed": free_port()}
+
+
+def exporter_config(scenarios, ports, dns_address):
+    pools, settings = {}, {}
+    for s in scenarios:
+        pool = pools.setdefault(s.pool, {"servers": [], "settings": set()})
+        if s.server in pool["servers"]:
+            fail(f"scenario {s}: server listed twice in pool {s.pool}")
+        pool["servers"].append(s.server)
+        pool["settings"].add(s.settings)
+        spec = (s.backend, s.path, s.protocol)
+        if settings.setdefault(s.settings, spec) != spec:
+            fail(f"scenario {s}: settings {s.settings} used with two backends or paths")
+    out = [f'[exporter]\ndns_servers = ["{dns_address}"]\n']
+    for name, pool in pools.items():
+        if len(pool["settings"]) != 1:
+            fail(f"pool {name} has several settings: every server x settings would be probed")
+        servers = ", ".join(f'"{s}"' for s in pool["servers"])
+        out.append(f'[[backend_pool]]\nname = "{name}"\nservers = [{servers}]\n'
+                   f'backend_settings = ["{next(iter(pool["settings"]))}"]\n')
+    for name, (backend, path, protocol) in settings.items():
+        out.append(f'[[backend_settings]]\nname = "{name}"\nprotocol = "{protocol}"\n'
+                   f'port = {ports[backend]}\nprobe = "{name}"\n')
+        out.append(f'[[probe]]\nname = "{name}"\npath = "{path}"\ninterval = "{PROBE_INTERVAL}"\n'
+                   f'timeout = "{PROBE_TIMEOUT}"\n[probe.match]\nstatus_codes = ["200-399"]\n')
+    return "\n".join(out)
+
+
+def scenarios_reached(m):
+    """True when every scenario shows its state, its reason series, and a probe with that result."""
+    for s in SCENARIOS:
+        key = dict(pool=s.pool, settings=s.settings, server=s.server)
+        if m.value("backend_health_server_state", state=s.state, **key) != 1:
+            return False
+        reasons = m.select("backend_health_server_failure_reason", **key)
+        want = [] if s.reason is None else [({**key, "category": s.category, "reason": s.reason}, 1)]
+        if reasons != want:
+            return False
+        if not m.value("backend_health_probes_total", result=s.reason or "success", **key):
+            return False
+    return True
+
+
+# --- alert rules --------------------------------------------------------------------------------
+
+def load_rule_files():
+    """{alert name: rule dict} of the committed rule files."""
+    alerts = {}
+    for path in ALERT_RULES:
+        for group in yamlsubset.load_file(path)["groups"]:
+            for rule in group["rules"]:
+                if "alert" in rule:
+                    alerts[rule["alert"]] = rule
+    return alerts
+
+
+FOR_LINE = re.compile(r"^(\s*)for:\s*\S+\s*$")
+
+
+def write_short_for_rules(directory, alert_count):
+    """Copies the rule files with every `for:` replaced by SHORT_FOR; returns the new paths."""
+    out, replaced = [], 0
+    for path in ALERT_RULES:
+        original = open(path, encoding="utf-8").read().splitlines(keepends=True)
+        copy = []
+        for line in original:
+            m = FOR_LINE.match(line)
+            if m:
+                line = f"{m.group(1)}for: {SHORT_FOR}\n"
+                replaced += 1
+            copy.append(line)
+        # Same number of lines, and only `for:` lines differ.
+        assert len(copy) == len(original)
+        for a, b in zip(original, copy):
+            assert a == b or (FOR_LINE.match(a) and FOR_LINE.match(b)), (a, b)
+        target = os.path.join(directory, os.path.basename(path))
+        with open(target, "w", encoding="utf-8") as f:
+            f.writelines(copy)
+        out.append(target)
+    assert replaced == alert_count, f"{replaced} for: lines for {alert_count} alerts"
+    return out
+
+
+def category_alerts(rules):
+    """{category: alert name} from the rules that select failure_reason{category="..."}."""
+    out = {}
+    for name, rule in rules.items():
+        m = re.fullmatch(r'\s*backend_health_server_failure_reason\{category="(\w+)"\} == 1\s*',
+                         rule["expr"])
+        if m:
+            assert m.group(1) not in out, f"two alerts for category {m.group(1)}"
+            out[m.group(1)] = name
+    return out
+
+
+def expected_alerts(scenarios, rules, instance):
+    """{frozenset(labels): expected value or None} of every alert the scenarios must raise."""
+    by_category = category_alerts(rules)
+    common = {"job": JOB, "instance": instance}
+    out = {}
+
+    def add(name, labels, value=None):
+        labels = {"alertname": name, "severity": rules[name]["labels"]["severity"], **common,
+                  **labels}
+        out[frozenset(labels.items())] = value
+
+    groups = {}
+    for s in scenarios:
+        groups.setdefault((s.pool, s.settings), []).append(s)
+        if s.reason is not None:
+            assert s.category in by_category, f"no alert for category {s.category}"
+            add(by_category[s.category], {"pool": s.pool, "settings": s.settings,
+                                          "server": s.server, "category": s.category,
+                                          "reason": s.reason})
+    for (pool, settings), members in groups.items():
+        healthy = sum(1 for s in members if s.state == "healthy")
+        failing = sum(1 for s in members if s.reason not in (None, "not_yet_probed"))
+        if failing and not healthy:  # value: servers of the pool, none healthy
+            add("BackendHealthPoolDown", {"pool": pool, "settings": settings}, len(members))
+        elif failing:                # value: failing servers of a pool that has a healthy one
+            add("BackendHealthPoolDegraded", {"pool": pool, "settings": settings}, failing)
+    return out
+
+
+# --- Prometheus ---------------------------------------------------------------------------------
+
+class Prometheus:
+    """A real Prometheus on a free loopback port with a temporary TSDB."""
+
+    def __init__(self, directory, targets, rule_files):
+        self.dir = directory
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        config = {
+            "global": {"scrape_interval": SCRAPE_INTERVAL, "scrape_timeout": SCRAPE_INTERVAL,
+                       "evaluation_interval": SCRAPE_INTERVAL},
+            "rule_files": rule_files,
+            "scrape_configs": [{"job_name": JOB, "static_configs": [{"targets": targets}]}],
+        }
+        self.config_path = os.path.join(directory, "prometheus.yml")
+        with open(self.config_path, "w") as f:
+            json.dump(config, f, indent=2)  # JSON is YAML
+        self.log_path = os.path.join(directory, "prometheus.log")
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [PROMETHEUS, f"--config.file={self.config_path}",
+             f"--storage.tsdb.path={os.path.join(directory, 'tsdb')}",
+             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
+            stdout=self._log, stderr=subprocess.STDOUT)
+        try:
+            wait_until(self._ready, timeout=20, what="Prometheus to become ready")
+        except AssertionError:
+            self.stop()
+            raise AssertionError("Prometheus did not start:\n" + self.log_text())
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            fail(f"Prometheus exited with {self.proc.returncode}:\n{self.log_text()}")
+        try:
+            return http_get(self.base + "/-/ready", timeout=1)[0] == 200
+        except OSError:
+            return False
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def api(self, path, **params):
+        url = self.base + path + ("?" + urllib.parse.urlencode(params) if params else "")
+        status, body, _ = http_get(url)
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            fail(f"{path} {params}: HTTP {status}, not JSON: {body[:500]}")
+        return doc
+
+    def data(self, path, **params):
+        doc = self.api(path, **params)
+        if doc.get("status") != "success":
+            fail(f"{path} {params}: {doc.get('errorType')}: {doc.get('error')}")
+        return doc["data"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                fail("Prometheus did not stop within 15s of SIGTERM")
+        self._log.close()
+
+
+def active_alerts(prom):
+    return prom.data("/api/v1/alerts")["alerts"]
+
+
+def alert_key(alert):
+    return frozenset(alert["labels"].items())
+
+
+def describe(keys):
+    return "\n  ".join(sorted(",".join(f"{k}={v}" for k, v in sorted(key)) for key in keys)) or "-"
+
+
+# --- the checks ---------------------------------------------------------------------------------
+
+def check_sample_matches_live(live_text):
+    """The hand-written sample has the live metric families and, per metric, its label names."""
+    def shape(text):
+        m = Metrics(text)
+        families = set(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))
+        labels = {}
+        for name, l, _ in m.samples:
+            labels.setdefault(name, set()).add(tuple(sorted(l)))
+        return families, labels
+
+    live_families, live_labels = shape(live_text)
+    with open(SAMPLE, encoding="utf-8") as f:
+        sample_families, sample_labels = shape(f.read())
+    problems = []
+    if live_families != sample_families:
+        problems.append(f"metric families (name, type) only live: "
+                        f"{sorted(live_families - sample_families)}, only in the sample: "
+                        f"{sorted(sample_families - live_families)}")
+    for name in sorted(set(live_labels) | set(sample_labels)):
+        if name in live_labels and name in sample_labels and live_labels[name] != sample_labels[name]:
+            problems.append(f"{name}: label names live {sorted(live_labels[name])}, "
+                            f"sample {sorted(sample_labels[name])}")
+        elif name in live_labels and name not in sample_labels:
+            problems.append(f"{name}: series live, none in the sample")
+    # Metrics with no live series (TLS ones: no https scenario) are only compared by family.
+    unchecked = sorted(set(sample_labels) - set(live_labels))
+    if problems:
+        fail(f"{SAMPLE} differs from the live exporter's /metrics:\n  " + "\n  ".join(problems))
+    print(f"sample matches the live exposition ({len(live_families)} families; label names not "
+          f"checked live for {unchecked or 'none'})")
+
+
+def check_rules_loaded(prom, rules):
+    def evaluated():
+        loaded = [r for g in prom.data("/api/v1/rules")["groups"] for r in g["rules"]]
+        return loaded if all(r.get("health") != "unknown" for r in loaded) else None
+
+    loaded = wait_until(evaluated, timeout=10, what="every rule to be evaluated")
+    names = sorted(r["name"] for r in loaded if r["type"] == "alerting")
+    assert names == sorted(rules), f"loaded alerts {names}, rule files {sorted(rules)}"
+    bad = [f"{r['name']}: {r['health']} {r.get('lastError')}" for r in loaded if r["health"] != "ok"]
+    assert not bad, "rules failing to evaluate:\n  " + "\n  ".join(bad)
+    short = float(SHORT_FOR.rstrip("s"))
+    assert all(r["duration"] == short for r in loaded if r["type"] == "alerting"), loaded
+    print(f"{len(names)} alert rules loaded, all evaluating without error")
+
+
+def check_alerts(prom, rules, expected):
+    def converged():
+        alerts = active_alerts(prom)
+        got = {alert_key(a): a for a in alerts}
+        missing = set(expected) - set(got)
+        unexpected = set(got) - set(expected)
+        not_firing = [k for k, a in got.items() if a["state"] != "firing"]
+        if missing or unexpected or not_firing:
+            fail(f"\nmissing:\n  {describe(missing)}\nunexpected:\n  {describe(unexpected)}\n"
+                 f"not firing yet:\n  {describe(not_firing)}")
+        return got
+
+    wait_until(converged, timeout=25, interval=0.25,
+               what="exactly the expected alerts to fire")
+    # The same set, all firing, over a few more evaluations: no alert comes and goes.
+    time.sleep(2.5)
+    got = converged()
+    for key, alert in got.items():
+        labels, ann = alert["labels"], alert["annotations"]
+        name = labels["alertname"]
+        where = f"{name} {labels.get('pool')}/{labels.get('settings')}/{labels.get('server')}"
+        assert set(ann) == set(rules[name]["annotations"]), (where, ann)
+        assert ann["summary"] == rules[name]["annotations"]["summary"], (where, ann["summary"])
+        for text in ann.values():
+            assert "<no value>" not in text and "{{" not in text, (where, text)
+        for label in ("pool", "settings", "server", "reason", "instance"):
+            if label in labels:
+                assert labels[label] in ann["description"], (where, label, ann["description"])
+        assert ann["runbook_url"].endswith("/dashboards/runbooks.md#" + name.lower()), \
+            (where, ann["runbook_url"])
+        if expected[key] is not None:
+            assert float(alert["value"]) == expected[key], (where, alert["value"], expected[key])
+    counts = {}
+    for key in got:
+        name = dict(key)["alertname"]
+        counts[name] = counts.get(name, 0) + 1
+    print("firing, and nothing else active: "
+          + ", ".join(f"{n} x{c}" for n, c in sorted(counts.items())))
+
+
+def panel_queries(variables):
+    args = [sys.executable, os.path.join(TOOLS, "lint_dashboards.py"), "--print-exprs", "--json"]
+    for k, v in variables.items():
+        args += ["--var", f"{k}={v}"]
+    p = subprocess.run(args + DASHBOARDS, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, f"--print-exprs failed ({p.returncode}):\n{p.stderr}"
+    queries = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    assert queries, "--print-exprs printed no query"
+    for q in queries:
+        unexpanded = lint_dashboards.variables_used(q["expr"])  # ($1 of label_replace is not one)
+        assert not unexpanded, f"unexpanded variables {unexpanded} in {q}"
+    return queries
+
+
+def check_panel_queries(prom, instance, tls_probed):
+    allowed = {} if tls_probed else dict(TLS_ONLY_QUERIES)
+    base = {"job": JOB, "instance": instance, "__rate_interval": RATE_INTERVAL}
+    pool, settings, server = DRILL_DOWN
+    passes = [("all", base),
+              ("drill-down", {**base, "pool": pool, "settings": settings, "server": server})]
+    seen_allowed, failures, ran = set(), [], 0
+    done = set()
+    now = time.time()
+    for pass_name, variables in passes:
+        for q in panel_queries(variables):
+            if q["expr"] in done:
+                continue
+            done.add(q["expr"])
+            key = (q["dashboard"], q["panel_id"], q["ref_id"])  # "dashboard" is the uid
+            what = (f"[{pass_name}] {q['dashboard']} {q['kind']} {q['panel_id']} "
+                    f"{q['title']!r} {q['ref_id'] or ''}: {q['expr']}")
+            doc = prom.api("/api/v1/query", query=q["expr"], time=f"{now:.3f}")
+            ran += 1
+            if doc.get("status") != "success":
+                failures.append(f"{what}\n    error: {doc.get('error')}")
+                continue
+            has_data = bool(doc["data"]["result"])
+            if not q["instant"] and q["kind"] == "panel":
+                rng = prom.api("/api/v1/query_range", query=q["expr"], start=f"{now - 10:.3f}",
+                               end=f"{now:.3f}", step="1")
+                ran += 1
+                if rng.get("status") != "success":
+                    failures.append(f"{what}\n    query_range error: {rng.get('error')}")
+                    continue
+                has_data = has_data and bool(rng["data"]["result"])
+            if q["kind"] == "panel" and key in allowed:
+                assert allowed[key] == q["title"], f"allow-list entry {key} is titled {q['title']!r}"
+                seen_allowed.add(key)
+                if has_data:
+                    failures.append(f"{what}\n    returns data although TLS_ONLY_QUERIES allows it "
+                                    "to be empty: remove it from the list")
+                continue
+            if not has_data:
+                failures.append(f"{what}\n    returned no data")
+    stale = set(allowed) - seen_allowed
+    if stale:
+        failures.append(f"TLS_ONLY_QUERIES entries that match no query: {sorted(stale)}")
+    if failures:
+        fail(f"{len(failures)} dashboard queries failed:\n  " + "\n  ".join(failures))
+    print(f"{len(done)} distinct panel and variable queries ({ran} API calls) returned data"
+          + (f"; {len(seen_allowed)} TLS-only queries empty as allowed" if seen_allowed else ""))
+
+
+def check_linters_against(metrics_url):
+    runs = [
+        [os.path.join(TOOLS, "lint_dashboards.py"), "--metrics", metrics_url, *DASHBOARDS],
+        [os.path.join(TOOLS, "lint_rules.py"), "--alerts", *ALERT_RULES,
+         "--tests", *sorted(glob.glob(os.path.join(HERE, "*-test.yaml"))),
+         "--runbook", os.path.join(DASH, "runbooks.md"), "--metrics", metrics_url],
+    ]
+    for args in runs:
+        p = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=60)
+        name = os.path.basename(args[0])
+        assert p.returncode == 0, f"{name} --metrics {metrics_url} failed:\n{p.stdout}{p.stderr}"
+        print(f"{name} --metrics <live exporter>: {p.stdout.strip().splitlines()[-1]}")
+
+
+# --- the test -----------------------------------------------------------------------------------
+
+def test_live_prometheus():
+    rules = load_rule_files()
+    tmp = tempfile.mkdtemp(prefix="bhe-live-prom-")
+    cleanup = []
+    ok = False
+    try:
+        ports = start_backends(cleanup)
+        dns = DnsServer({s.server: s.dns for s in SCENARIOS if s.dns is not None})
+        cleanup.append(dns.close)
+        config = exporter_config(SCENARIOS, ports, dns.address)
+        exporter = Exporter(config, workdir=tmp)
+        try:
+            live = exporter.wait_for(scenarios_reached, timeout=15,
+                                     what="every scenario's state and reason")
+            print(f"exporter on {exporter.base}: {len(SCENARIOS)} scenarios reached their state")
+            check_sample_matches_live(live.text)
+
+            rules_dir = os.path.join(tmp, "rules")
+            os.mkdir(rules_dir)
+            rule_files = write_short_for_rules(rules_dir, len(rules))
+            prom_dir = os.path.join(tmp, "prometheus")
+            os.mkdir(prom_dir)
+            instance = f"127.0.0.1:{exporter.port}"
+            prom = Prometheus(prom_dir, [instance], rule_files)
+            try:
+                def scraped():
+                    targets = prom.data("/api/v1/targets")["activeTargets"]
+                    assert len(targets) == 1, targets
+                    t = targets[0]
+                    assert t["lastError"] == "", t["lastError"]
+                    return t["health"] == "up" and t["labels"] == {"job": JOB, "instance": instance}
+
+                wait_until(scraped, timeout=10, what="Prometheus to scrape the exporter")
+                check_rules_loaded(prom, rules)
+                check_alerts(prom, rules, expected_alerts(SCENARIOS, rules, instance))
+                check_panel_queries(prom, instance,
+                                    tls_probed=any(s.protocol == "https" for s in SCENARIOS))
+                wait_until(lambda: prom.data("/api/v1/targets")["activeTargets"][0]["lastError"]
+                           == "", timeout=5, what="scrapes without error")
+            except BaseException:
+                sys.stderr.write("--- prometheus log ---\n" + prom.log_text())
+                raise
+            finally:
+                prom.stop()
+            check_linters_against(exporter.base + "/metrics")
+        except BaseException:
+            sys.stderr.write("--- exporter log ---\n" + exporter.log_text())
+            exporter.stop(expect_code=None)
+            raise
+        exporter.stop()
+        ok = True
+    finally:
+        for close in reversed(cleanup):
+            close()
+        if ok:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            sys.stderr.write(f"(files kept in {tmp})\n")
+
+
+if __name__ == "__main__":
+    started = time.monotonic()
+    run_tests([test_live_prometheus])
+    print(f"total {time.monotonic() - started:.1f}s")
