@@ -33,9 +33,13 @@ build_packages=(
   libgtest-dev libgmock-dev
 )
 test_packages=(
-  clang-format curl openssl nginx-light dnsmasq-base python3 iproute2 util-linux procps
-  prometheus
+  clang-format curl openssl nginx-light python3 python3-yaml iproute2 util-linux procps
+  prometheus shellcheck debootstrap
 )
+# Node.js runs the offline Kubernetes schema checks and the browser test. Keep a node/npm that is
+# already there (a newer one may come with the machine image); otherwise take Debian's.
+command -v node >/dev/null || test_packages+=(nodejs)
+command -v npm >/dev/null || test_packages+=(npm)
 bench_packages=(prometheus-blackbox-exporter)
 
 packages=("${build_packages[@]}")
@@ -46,8 +50,18 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# npm packages of the test suite, pinned by their lockfiles.
+install_npm_packages() {
+  ((want_test)) || return 0
+  local here
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  node "$here/deploy/tools/check-npm.mjs" >/dev/null 2>&1 ||
+    npm ci --prefix "$here/deploy/tools" --no-audit --no-fund
+}
+
 if ((${#missing[@]} == 0)); then
   echo "setup.sh: all ${#packages[@]} packages already installed"
+  install_npm_packages
   exit 0
 fi
 
@@ -73,3 +87,4 @@ echo "setup.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_npm_packages

@@ -5,15 +5,13 @@
 #
 #   deploy/docker/build.sh DESTDIR
 #
-# Same preset as `cmake --workflow --preset default`, with BUILD_TESTING off: the image needs no
-# test binaries, and the test suite's configure step looks for test-only tools (promtool, python3,
-# node) that `scripts/setup.sh` without --test does not install.
+# The README's build command verbatim: the default preset builds the exporter without the test
+# suite, whose configure step looks for test-only tools (promtool, python3, node).
 set -euo pipefail
 
 dest=${1:?usage: deploy/docker/build.sh DESTDIR}
 
-cmake --preset default -DBUILD_TESTING=OFF
-cmake --build --preset default
+cmake --workflow --preset default
 DESTDIR="$dest" cmake --install build --prefix /usr/local --strip
 
 binary="$dest/usr/local/bin/backend-health-exporter"
