@@ -35,7 +35,7 @@ def preflight():
         problems.append(f"{CHROMIUM} is missing: apt-get install --no-install-recommends chromium "
                         "(scripts/setup.sh --test)")
     if shutil.which(NODE) is None and not os.path.exists(NODE):
-        problems.append("node is missing (Node.js >= 20 with npm)")
+        problems.append("node is missing (Node.js >= 18 with npm)")
     if not os.path.exists(os.path.join(HERE, "node_modules", "playwright-core", "package.json")):
         problems.append("tests/browser/node_modules is missing: run "
                         "npm ci --prefix tests/browser --no-audit --no-fund (scripts/setup.sh --test)")
