@@ -34,7 +34,7 @@ build_packages=(
 )
 test_packages=(
   clang-format curl openssl nginx-light python3 python3-yaml iproute2 util-linux procps
-  prometheus shellcheck debootstrap
+  prometheus shellcheck debootstrap chromium
 )
 # Node.js runs the offline Kubernetes schema checks and the browser test. Keep a node/npm that is
 # already there (a newer one may come with the machine image); otherwise take Debian's.
@@ -57,6 +57,8 @@ install_npm_packages() {
   here=$(cd "$(dirname "$0")/.." && pwd)
   node "$here/deploy/tools/check-npm.mjs" >/dev/null 2>&1 ||
     npm ci --prefix "$here/deploy/tools" --no-audit --no-fund
+  [[ -f "$here/tests/browser/node_modules/playwright-core/package.json" ]] ||
+    npm ci --prefix "$here/tests/browser" --no-audit --no-fund
 }
 
 if ((${#missing[@]} == 0)); then
