@@ -15,15 +15,27 @@ constexpr std::string_view kNotACertificate =
     "not a certificate (no PEM, base64 or DER X.509 found)";
 
 int base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
+  if (c >= 'A' && c <= 'Z') {
+    return c - 'A';
+  }
+  if (c >= 'a' && c <= 'z') {
+    return c - 'a' + 26;
+  }
+  if (c >= '0' && c <= '9') {
+    return c - '0' + 52;
+  }
+  if (c == '+') {
+    return 62;
+  }
+  if (c == '/') {
+    return 63;
+  }
   return -1;
 }
 
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool isSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 // RFC 4648 base64 with line breaks anywhere, as PEM and Windows' "Base-64 encoded X.509 (.CER)"
 // export write it. Nothing else is tolerated, so random text is not mistaken for base64.
@@ -67,9 +79,10 @@ std::optional<std::vector<Der>> splitDer(std::span<const std::uint8_t> bytes) {
   while (!bytes.empty()) {
     const std::size_t size = derSequenceSize(bytes);
     if (size == 0) {
-      const bool only_padding = !certs.empty() && std::all_of(bytes.begin(), bytes.end(), [](auto b) {
-        return b == 0 || isSpace(static_cast<char>(b));
-      });
+      const bool only_padding =
+          !certs.empty() && std::all_of(bytes.begin(), bytes.end(), [](auto b) {
+            return b == 0 || isSpace(static_cast<char>(b));
+          });
       if (only_padding) {
         break;
       }
@@ -119,14 +132,14 @@ CertificateFile parsePem(std::string_view text, bool lenient) {
       return failure("PEM block " + std::to_string(block) + " (" + label + ") has no END line");
     }
     pos = body_end + end_line.size();
-    const bool certificate = label == "CERTIFICATE" || label == "X509 CERTIFICATE" ||
-                             label == "TRUSTED CERTIFICATE";
+    const bool certificate =
+        label == "CERTIFICATE" || label == "X509 CERTIFICATE" || label == "TRUSTED CERTIFICATE";
     if (!certificate) {
       other_labels.push_back(label);
       continue;
     }
-    const std::string invalid = "PEM block " + std::to_string(block) + " (" + label +
-                                ") is not a valid X.509 certificate";
+    const std::string invalid =
+        "PEM block " + std::to_string(block) + " (" + label + ") is not a valid X.509 certificate";
     auto der = decodeBase64(text.substr(body_start, body_end - body_start));
     if (!der) {
       if (lenient) {

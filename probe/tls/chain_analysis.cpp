@@ -51,7 +51,15 @@ TrustPath buildPath(const std::vector<std::unique_ptr<const Certificate>>& certs
       return path;
     }
     if (const Certificate* anchor = anchors ? anchors->findIssuerOf(current) : nullptr) {
-      path.entries.push_back({anchor, -1});
+      // When the server also sent that very anchor, show it at its position.
+      PathEntry entry{anchor, -1};
+      for (std::size_t i = 0; i < certs.size(); ++i) {
+        if (!used[i] && certs[i]->der() == anchor->der()) {
+          entry = {certs[i].get(), static_cast<int>(i)};
+          break;
+        }
+      }
+      path.entries.push_back(entry);
       path.end = PathEnd::kTrusted;
       return path;
     }
@@ -100,8 +108,8 @@ std::string anchorsText(const TrustAnchors* anchors, TrustMode mode) {
     return "the well-known CA bundle";
   }
   const std::size_t n = anchors ? anchors->size() : 0;
-  std::string out = "the " + std::to_string(n) + " uploaded trusted root certificate" +
-                    (n == 1 ? "" : "s");
+  std::string out =
+      "the " + std::to_string(n) + " uploaded trusted root certificate" + (n == 1 ? "" : "s");
   if (n > 0 && n <= 3) {
     out += " (";
     for (std::size_t i = 0; i < n; ++i) {
@@ -179,9 +187,8 @@ ChainVerdict analyzeChain(const ChainAnalysisInput& in) {
   }
 
   // Leaf detection, on the presented order.
-  const auto first_leaf = std::find_if(certs.begin(), certs.end(), [](const auto& c) {
-    return !c->isCa();
-  });
+  const auto first_leaf =
+      std::find_if(certs.begin(), certs.end(), [](const auto& c) { return !c->isCa(); });
   if (first_leaf == certs.end()) {
     std::string list;
     for (std::size_t i = 0; i < certs.size(); ++i) {
@@ -230,30 +237,30 @@ ChainVerdict analyzeChain(const ChainAnalysisInput& in) {
     }
     return fail(std::move(v), Reason::kTlsIntermediateMissing,
                 "the issuer of the leaf at " + at(0, leaf) + ", " + leaf.issuer() +
-                    ", is neither presented by the server nor in " +
-                    anchorsText(anchors, in.mode) + nameOnlyHints(leaf, path, anchors));
+                    ", is neither presented by the server nor in " + anchorsText(anchors, in.mode) +
+                    nameOnlyHints(leaf, path, anchors));
   }
   if (path.end == PathEnd::kUntrustedRoot) {
-    return fail(std::move(v), well_known ? Reason::kTlsCertNotPublicCa
-                                         : Reason::kTlsTrustedRootMismatch,
+    return fail(std::move(v),
+                well_known ? Reason::kTlsCertNotPublicCa : Reason::kTlsTrustedRootMismatch,
                 "the server presents root " + top.cert->subject() + " at position " +
                     std::to_string(top.position) + ", which is not in " +
                     anchorsText(anchors, in.mode) + "; chain: " + pathText(path));
   }
   if (path.end == PathEnd::kIssuerMissing) {
-    return fail(std::move(v), well_known ? Reason::kTlsIntermediateNotPublicCa
-                                         : Reason::kTlsTrustedRootMismatchNoRoot,
-                "the top intermediate at " + at(top.position, *top.cert) + " is issued by " +
-                    top.cert->issuer() + ", which is not in " + anchorsText(anchors, in.mode) +
-                    " (no root presented); chain: " + pathText(path) +
-                    nameOnlyHints(*top.cert, path, anchors));
+    return fail(
+        std::move(v),
+        well_known ? Reason::kTlsIntermediateNotPublicCa : Reason::kTlsTrustedRootMismatchNoRoot,
+        "the top intermediate at " + at(top.position, *top.cert) + " is issued by " +
+            top.cert->issuer() + ", which is not in " + anchorsText(anchors, in.mode) +
+            " (no root presented); chain: " + pathText(path) +
+            nameOnlyHints(*top.cert, path, anchors));
   }
 
   if (!in.expected_host.empty() && !certificateMatchesHost(leaf, in.expected_host)) {
     return fail(std::move(v), Reason::kTlsCnMismatch,
-                "expected host " + std::string(in.expected_host) +
-                    " does not match the leaf at " + at(0, leaf) + ": " +
-                    describeCertificateNames(leaf));
+                "expected host " + std::string(in.expected_host) + " does not match the leaf at " +
+                    at(0, leaf) + ": " + describeCertificateNames(leaf));
   }
 
   // Everything the path used as an issuer must be allowed to issue.
@@ -261,8 +268,8 @@ ChainVerdict analyzeChain(const ChainAnalysisInput& in) {
     const PathEntry& e = path.entries[i];
     if (!e.cert->isCa()) {
       return fail(std::move(v), Reason::kTlsCertVerificationFailed,
-                  "error 24 (" + verifyErrorText(24) + "): the " + describeEntry(e) +
-                      " signed " + path.entries[i - 1].cert->subject() +
+                  "error 24 (" + verifyErrorText(24) + "): the " + describeEntry(e) + " signed " +
+                      path.entries[i - 1].cert->subject() +
                       " but is not a CA certificate (basicConstraints CA:FALSE)");
     }
   }

@@ -70,7 +70,7 @@ enum class TrustMode {
 };
 
 struct ChainCertificate {
-  int position = 0;  // in the chain as presented, 0 = first
+  int position = 0;     // in the chain as presented, 0 = first
   std::string subject;  // RFC 4514: "CN=good.test,O=BHE Test"
   std::string issuer;
   std::int64_t not_before = 0;  // unix seconds
@@ -79,11 +79,11 @@ struct ChainCertificate {
 };
 
 struct ChainAnalysisInput {
-  std::span<const Der> presented;           // wire order
-  const TrustAnchors* anchors = nullptr;    // null = no anchors at all
+  std::span<const Der> presented;         // wire order
+  const TrustAnchors* anchors = nullptr;  // null = no anchors at all
   TrustMode mode = TrustMode::kWellKnown;
-  std::string_view expected_host;           // empty = no name check
-  std::int64_t now = 0;                     // unix seconds
+  std::string_view expected_host;               // empty = no name check
+  std::int64_t now = 0;                         // unix seconds
   std::span<const VerifyError> library_errors;  // from the handshake's verify callback
 };
 
@@ -92,7 +92,7 @@ struct ChainVerdict {
   // Failure: what is wrong, with subject, position and dates. Success: the verified path,
   // e.g. "verified: [0] CN=good.test <- [1] CN=Int <- trusted root CN=Root".
   std::string details;
-  std::vector<ChainCertificate> chain;  // every parsable presented certificate, in order
+  std::vector<ChainCertificate> chain;         // every parsable presented certificate, in order
   std::optional<std::int64_t> leaf_not_after;  // first end-entity in presented order
   std::optional<std::int64_t> chain_earliest_not_after;  // over all presented certificates
 

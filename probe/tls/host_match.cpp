@@ -35,7 +35,7 @@ std::optional<Der> ipBytes(std::string_view host) {
 }
 
 // `pattern` and `host` are normalized. See the header for the wildcard rules.
-bool dnsNameMatches(std::string_view pattern, std::string_view host) {
+bool normalizedDnsNameMatches(std::string_view pattern, std::string_view host) {
   if (pattern.empty() || host.empty()) {
     return false;
   }
@@ -60,7 +60,13 @@ bool dnsNameMatches(std::string_view pattern, std::string_view host) {
 
 }  // namespace
 
-bool isIpLiteral(std::string_view host) { return ipBytes(host).has_value(); }
+bool isIpLiteral(std::string_view host) {
+  return ipBytes(host).has_value();
+}
+
+bool dnsNameMatches(std::string_view pattern, std::string_view host) {
+  return normalizedDnsNameMatches(normalizeDnsName(pattern), normalizeDnsName(host));
+}
 
 bool certificateMatchesHost(const Certificate& cert, std::string_view host) {
   if (auto ip = ipBytes(host)) {
@@ -70,7 +76,7 @@ bool certificateMatchesHost(const Certificate& cert, std::string_view host) {
   const std::string wanted = normalizeDnsName(host);
   const auto& identities = cert.dnsNames().empty() ? cert.commonNames() : cert.dnsNames();
   return std::any_of(identities.begin(), identities.end(), [&](const std::string& name) {
-    return dnsNameMatches(normalizeDnsName(name), wanted);
+    return normalizedDnsNameMatches(normalizeDnsName(name), wanted);
   });
 }
 

@@ -20,6 +20,9 @@ namespace bhe {
 
 bool isIpLiteral(std::string_view host);
 
+// One presented name (pattern) against one host, both as written; the rules above.
+bool dnsNameMatches(std::string_view pattern, std::string_view host);
+
 bool certificateMatchesHost(const Certificate& cert, std::string_view host);
 
 // The names the check looked at, for details: "SAN DNS:a.test, DNS:b.test, IP:127.0.0.1" or

@@ -18,32 +18,58 @@ namespace {
 
 std::string_view alertName(int code) {
   switch (code) {
-    case 0: return "close_notify";
-    case 10: return "unexpected_message";
-    case 20: return "bad_record_mac";
-    case 22: return "record_overflow";
-    case 40: return "handshake_failure";
-    case 42: return "bad_certificate";
-    case 43: return "unsupported_certificate";
-    case 44: return "certificate_revoked";
-    case 45: return "certificate_expired";
-    case 46: return "certificate_unknown";
-    case 47: return "illegal_parameter";
-    case 48: return "unknown_ca";
-    case 49: return "access_denied";
-    case 50: return "decode_error";
-    case 51: return "decrypt_error";
-    case 70: return "protocol_version";
-    case 71: return "insufficient_security";
-    case 80: return "internal_error";
-    case 86: return "inappropriate_fallback";
-    case 90: return "user_canceled";
-    case 109: return "missing_extension";
-    case 110: return "unsupported_extension";
-    case 112: return "unrecognized_name";
-    case 116: return "certificate_required";
-    case 120: return "no_application_protocol";
-    default: return "unknown";
+    case 0:
+      return "close_notify";
+    case 10:
+      return "unexpected_message";
+    case 20:
+      return "bad_record_mac";
+    case 22:
+      return "record_overflow";
+    case 40:
+      return "handshake_failure";
+    case 42:
+      return "bad_certificate";
+    case 43:
+      return "unsupported_certificate";
+    case 44:
+      return "certificate_revoked";
+    case 45:
+      return "certificate_expired";
+    case 46:
+      return "certificate_unknown";
+    case 47:
+      return "illegal_parameter";
+    case 48:
+      return "unknown_ca";
+    case 49:
+      return "access_denied";
+    case 50:
+      return "decode_error";
+    case 51:
+      return "decrypt_error";
+    case 70:
+      return "protocol_version";
+    case 71:
+      return "insufficient_security";
+    case 80:
+      return "internal_error";
+    case 86:
+      return "inappropriate_fallback";
+    case 90:
+      return "user_canceled";
+    case 109:
+      return "missing_extension";
+    case 110:
+      return "unsupported_extension";
+    case 112:
+      return "unrecognized_name";
+    case 116:
+      return "certificate_required";
+    case 120:
+      return "no_application_protocol";
+    default:
+      return "unknown";
   }
 }
 
@@ -53,7 +79,9 @@ std::string wolfSslErrorText(int code) {
   return buffer;
 }
 
-int protocolVersion(TlsVersion v) { return v == TlsVersion::kTls12 ? TLS1_2_VERSION : TLS1_3_VERSION; }
+int protocolVersion(TlsVersion v) {
+  return v == TlsVersion::kTls12 ? TLS1_2_VERSION : TLS1_3_VERSION;
+}
 
 // A TLS record starts with a content type 20..24 and major version 3.
 bool looksLikeTls(std::string_view first) {
@@ -86,8 +114,12 @@ std::string printable(std::string_view bytes) {
 
 }  // namespace
 
-void WolfSslDeleter::operator()(WOLFSSL* ssl) const { wolfSSL_free(ssl); }
-void WolfSslDeleter::operator()(WOLFSSL_CTX* ctx) const { wolfSSL_CTX_free(ctx); }
+void WolfSslDeleter::operator()(WOLFSSL* ssl) const {
+  wolfSSL_free(ssl);
+}
+void WolfSslDeleter::operator()(WOLFSSL_CTX* ctx) const {
+  wolfSSL_CTX_free(ctx);
+}
 
 std::shared_ptr<const TlsContext> TlsContext::create(std::shared_ptr<const TrustAnchors> anchors,
                                                      const TlsContextOptions& options,
@@ -190,7 +222,9 @@ int TlsClient::verifyCallback(int preverify, WOLFSSL_X509_STORE_CTX* store) {
   return 1;  // never abort: the chain analyser decides from the whole presented chain
 }
 
-TlsClient::State TlsClient::start() { return advance(); }
+TlsClient::State TlsClient::start() {
+  return advance();
+}
 
 bool TlsClient::receive(const void* data, std::size_t len) {
   if (state_ == State::kFailed) {
@@ -214,7 +248,9 @@ bool TlsClient::receive(const void* data, std::size_t len) {
   return true;
 }
 
-void TlsClient::markPeerClosed() { peer_closed_ = true; }
+void TlsClient::markPeerClosed() {
+  peer_closed_ = true;
+}
 
 TlsClient::State TlsClient::advance() {
   if (state_ != State::kHandshaking) {
@@ -261,9 +297,9 @@ void TlsClient::failFromWolfSsl(int err, std::string_view during) {
   WOLFSSL_ALERT_HISTORY history{};
   if (wolfSSL_get_alert_history(ssl_.get(), &history) == WOLFSSL_SUCCESS &&
       history.last_rx.level == alert_fatal) {
-    fail(err, "the server sent fatal alert " + std::string(alertName(history.last_rx.code)) +
-                  " (" + std::to_string(history.last_rx.code) + ") during the " +
-                  std::string(during) + " (" + library + ")");
+    fail(err, "the server sent fatal alert " + std::string(alertName(history.last_rx.code)) + " (" +
+                  std::to_string(history.last_rx.code) + ") during the " + std::string(during) +
+                  " (" + library + ")");
     return;
   }
   if (peer_closed_ && inbound_pos_ == inbound_.size()) {
@@ -296,7 +332,9 @@ void TlsClient::captureChain() {
   }
 }
 
-std::string TlsClient::takeOutgoing() { return std::exchange(outgoing_, std::string()); }
+std::string TlsClient::takeOutgoing() {
+  return std::exchange(outgoing_, std::string());
+}
 
 bool TlsClient::writePlain(std::string_view data) {
   if (state_ != State::kEstablished) {

@@ -5,7 +5,9 @@
 namespace bhe {
 namespace {
 
-std::string derKey(const Der& der) { return {der.begin(), der.end()}; }
+std::string derKey(const Der& der) {
+  return {der.begin(), der.end()};
+}
 
 }  // namespace
 

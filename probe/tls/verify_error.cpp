@@ -118,17 +118,17 @@ std::string verifyErrorText(int code) {
 
 bool isJudgedByChainAnalysis(int code) {
   switch (code) {
-    case 2:   // unable to get issuer certificate
-    case 9:   // not yet valid
-    case 10:  // expired
-    case 13:  // wolfSSL reports "not yet valid" here
-    case 14:  // wolfSSL reports "expired" here
-    case 18:  // self-signed leaf
-    case 19:  // self-signed certificate in chain
-    case 20:  // unable to get local issuer
-    case 21:  // unable to verify the first certificate
-    case 62:  // hostname mismatch
-    case 64:  // IP address mismatch
+    case 2:     // unable to get issuer certificate
+    case 9:     // not yet valid
+    case 10:    // expired
+    case 13:    // wolfSSL reports "not yet valid" here
+    case 14:    // wolfSSL reports "expired" here
+    case 18:    // self-signed leaf
+    case 19:    // self-signed certificate in chain
+    case 20:    // unable to get local issuer
+    case 21:    // unable to verify the first certificate
+    case 62:    // hostname mismatch
+    case 64:    // IP address mismatch
     case -150:  // ASN_BEFORE_DATE_E
     case -151:  // ASN_AFTER_DATE_E
     case -188:  // ASN_NO_SIGNER_E

@@ -9,8 +9,8 @@
 namespace bhe {
 
 struct VerifyError {
-  int code = 0;    // X509_V_ERR_* (> 0) or a raw wolfSSL/wolfCrypt error (< 0)
-  int depth = 0;   // position of the certificate in the chain as presented (0 = first)
+  int code = 0;   // X509_V_ERR_* (> 0) or a raw wolfSSL/wolfCrypt error (< 0)
+  int depth = 0;  // position of the certificate in the chain as presented (0 = first)
   std::string text;
 
   bool operator==(const VerifyError&) const = default;

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -148,7 +149,105 @@ std::string nameKey(WOLFSSL_X509_NAME* name, const std::string& printed) {
   return key;
 }
 
+// A DER TLV with a single-byte tag (all that X.509 uses up to the extensions).
+struct Tlv {
+  std::uint8_t tag = 0;
+  std::span<const std::uint8_t> value;
+  std::size_t size = 0;  // header + value
+};
+
+std::optional<Tlv> readTlv(std::span<const std::uint8_t> in) {
+  if (in.size() < 2 || (in[0] & 0x1f) == 0x1f) {
+    return std::nullopt;
+  }
+  std::size_t header = 2;
+  std::size_t length = in[1];
+  if (length & 0x80) {
+    const std::size_t count = length & 0x7f;
+    if (count == 0 || count > 4 || in.size() < 2 + count) {
+      return std::nullopt;
+    }
+    length = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      length = (length << 8) | in[2 + i];
+    }
+    header += count;
+  }
+  if (length > in.size() - header) {
+    return std::nullopt;
+  }
+  return Tlv{in[0], in.subspan(header, length), header + length};
+}
+
 }  // namespace
+
+// subjectAltName straight from the DER: wolfSSL_X509_get_ext_d2i() leaks the X509_NAME of a
+// directoryName entry (wolfSSL 5.5.4; e.g. the Izenpe root of the system bundle), and this walk
+// also keeps the certificate's own order of the names.
+void Certificate::readSubjectAltName(std::span<const std::uint8_t> der, Certificate& cert) {
+  static constexpr std::uint8_t kSanOid[] = {0x55, 0x1d, 0x11};  // 2.5.29.17
+  auto certificate = readTlv(der);
+  if (!certificate || certificate->tag != 0x30) {
+    return;
+  }
+  auto tbs = readTlv(certificate->value);
+  if (!tbs || tbs->tag != 0x30) {
+    return;
+  }
+  std::span<const std::uint8_t> rest = tbs->value;
+  std::optional<Tlv> extensions;
+  while (!rest.empty()) {
+    auto field = readTlv(rest);
+    if (!field) {
+      return;
+    }
+    if (field->tag == 0xa3) {  // [3] EXPLICIT Extensions
+      extensions = readTlv(field->value);
+      break;
+    }
+    rest = rest.subspan(field->size);
+  }
+  if (!extensions || extensions->tag != 0x30) {
+    return;
+  }
+  for (rest = extensions->value; !rest.empty();) {
+    auto extension = readTlv(rest);
+    if (!extension || extension->tag != 0x30) {
+      return;
+    }
+    rest = rest.subspan(extension->size);
+    auto oid = readTlv(extension->value);
+    if (!oid || oid->tag != 0x06 || !std::ranges::equal(oid->value, kSanOid)) {
+      continue;
+    }
+    std::span<const std::uint8_t> body = extension->value.subspan(oid->size);
+    auto value = readTlv(body);
+    if (value && value->tag == 0x01) {  // critical BOOLEAN
+      value = readTlv(body.subspan(value->size));
+    }
+    if (!value || value->tag != 0x04) {  // OCTET STRING wrapping GeneralNames
+      return;
+    }
+    cert.has_san_ = true;
+    auto names = readTlv(value->value);
+    if (!names || names->tag != 0x30) {
+      return;
+    }
+    for (auto list = names->value; !list.empty();) {
+      auto name = readTlv(list);
+      if (!name) {
+        return;
+      }
+      list = list.subspan(name->size);
+      if (name->tag == 0x82) {  // [2] IMPLICIT IA5String dNSName
+        cert.dns_names_.emplace_back(name->value.begin(), name->value.end());
+      } else if (name->tag == 0x87) {  // [7] IMPLICIT OCTET STRING iPAddress
+        cert.ip_addresses_.emplace_back(name->value.begin(), name->value.end());
+      }
+    }
+    return;
+  }
+}
 
 void ensureWolfSslInitialized() {
   static std::once_flag once;
@@ -198,27 +297,8 @@ std::string formatIpAddress(std::span<const std::uint8_t> bytes) {
 }
 
 std::size_t derSequenceSize(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() < 2 || bytes[0] != 0x30) {
-    return 0;
-  }
-  std::size_t header = 2;
-  std::size_t length = bytes[1];
-  if (length & 0x80) {
-    const std::size_t count = length & 0x7f;
-    // Indefinite length (0x80) is not DER; more than 4 length bytes is not a certificate.
-    if (count == 0 || count > 4 || bytes.size() < 2 + count) {
-      return 0;
-    }
-    length = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-      length = (length << 8) | bytes[2 + i];
-    }
-    header += count;
-  }
-  if (length > bytes.size() - header) {
-    return 0;
-  }
-  return header + length;
+  auto tlv = readTlv(bytes);
+  return tlv && tlv->tag == 0x30 ? tlv->size : 0;
 }
 
 std::unique_ptr<const Certificate> Certificate::parse(std::span<const std::uint8_t> der) {
@@ -259,25 +339,7 @@ std::unique_ptr<const Certificate> Certificate::parse(std::span<const std::uint8
     }
   }
 
-  cert->has_san_ = wolfSSL_X509_get_ext_by_NID(x, NID_subject_alt_name, -1) >= 0;
-  auto* names = static_cast<WOLFSSL_GENERAL_NAMES*>(
-      wolfSSL_X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr));
-  if (names != nullptr) {
-    // wolfSSL builds this stack by pushing to the front: walk it backwards for the cert order.
-    for (int i = wolfSSL_sk_GENERAL_NAME_num(names) - 1; i >= 0; --i) {
-      WOLFSSL_GENERAL_NAME* name = wolfSSL_sk_GENERAL_NAME_value(names, i);
-      if (name == nullptr) {
-        continue;
-      }
-      if (name->type == GEN_DNS) {
-        cert->dns_names_.emplace_back(asn1Bytes(name->d.dNSName));
-      } else if (name->type == GEN_IPADD) {
-        std::string_view bytes = asn1Bytes(name->d.iPAddress);
-        cert->ip_addresses_.emplace_back(bytes.begin(), bytes.end());
-      }
-    }
-    wolfSSL_GENERAL_NAMES_free(names);
-  }
+  readSubjectAltName(cert->der_, *cert);
   return cert;
 }
 

@@ -63,12 +63,13 @@ class Certificate {
 
   // Identity of the subject, for host name matching.
   bool hasSubjectAltName() const { return has_san_; }
-  const std::vector<std::string>& dnsNames() const { return dns_names_; }    // cert order
-  const std::vector<Der>& ipAddresses() const { return ip_addresses_; }      // 4 or 16 bytes
+  const std::vector<std::string>& dnsNames() const { return dns_names_; }  // cert order
+  const std::vector<Der>& ipAddresses() const { return ip_addresses_; }    // 4 or 16 bytes
   const std::vector<std::string>& commonNames() const { return common_names_; }
 
  private:
   Certificate() = default;
+  static void readSubjectAltName(std::span<const std::uint8_t> der, Certificate& cert);
 
   Der der_;
   WOLFSSL_X509* x509_ = nullptr;
