@@ -1,7 +1,5 @@
 #include "config/config.h"
 
-#include <arpa/inet.h>
-
 #include <toml++/toml.h>
 #include <algorithm>
 #include <cerrno>
@@ -48,12 +46,6 @@ const ProbeConfig* Config::findProbe(std::string_view name) const {
     }
   }
   return nullptr;
-}
-
-bool isIpLiteral(std::string_view text) {
-  std::string s(text);
-  unsigned char buf[sizeof(struct in6_addr)];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
 bool isValidHostName(std::string_view text) {

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ip_address.h"
+
 namespace bhe {
 
 struct SourcePosition {
@@ -101,8 +103,7 @@ ConfigLoad loadConfigFile(const std::string& path);
 // `file` names the source in messages and anchors relative certificate paths.
 ConfigLoad parseConfig(std::string_view toml_text, const std::string& file);
 
-// Server address syntax shared by validation and probing.
-bool isIpLiteral(std::string_view text);
+// Host name syntax (RFC 1123 labels) shared by validation and probing; IP literals: ip_address.h.
 bool isValidHostName(std::string_view text);
 
 }  // namespace bhe

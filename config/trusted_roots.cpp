@@ -1,26 +1,25 @@
 #include "config/trusted_roots.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include "probe/tls/certificate_file.h"
 
 namespace bhe {
 
-// Placeholder until the TLS phase's certificate parser lands: only checks that files are readable.
 std::string loadTrustedRoot(TrustedRootCertificate& root) {
-  std::ifstream in(root.path, std::ios::binary);
-  if (!in) {
-    return std::string("cannot read: ") + std::strerror(errno);
+  CertificateFile file = readCertificateFile(root.path);
+  if (!file.ok()) {
+    return file.error;
   }
+  if (std::string problem = checkTrustedRootFile(file); !problem.empty()) {
+    return problem;
+  }
+  root.der = std::move(file.certificates);
   return "";
 }
 
 std::string checkWellKnownBundle(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::string("cannot read: ") + std::strerror(errno);
-  }
-  return "";
+  // A system bundle may carry a certificate wolfSSL cannot parse; that one is skipped.
+  CertificateFile file = readCertificateFile(path, /*lenient=*/true);
+  return file.ok() ? "" : file.error;
 }
 
 }  // namespace bhe

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "common/log.h"
 #include "config/duration.h"
@@ -214,19 +215,15 @@ class ProbeSession final : public ActiveProbe {
       return;
     }
     note("connected to " + peer_);
+    startReading();
     if (target_->protocol == Protocol::kHttps) {
-      complete(Failure{Reason::kTlsHandshakeError, "HTTPS probing is not available in this build"});
-      return;
+      startTls();
+    } else {
+      startHttp();
     }
-    startHttp();
   }
 
-  // --- http ----------------------------------------------------------------------------------
-  void startHttp() {
-    phase_ = ProbePhase::kHttp;
-    std::string request = buildProbeRequest(target_->path, target_->host_header);
-    note("sending GET " + target_->path + " HTTP/1.1, Host: " + target_->host_header);
-    sendRaw(std::move(request));
+  void startReading() {
     uv_read_start(
         reinterpret_cast<uv_stream_t*>(&tcp_),
         [](uv_handle_t* h, std::size_t, uv_buf_t* buf) {
@@ -237,6 +234,124 @@ class ProbeSession final : public ActiveProbe {
         [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
           static_cast<ProbeSession*>(s->data)->onRead(nread, buf);
         });
+  }
+
+  // --- tls -----------------------------------------------------------------------------------
+  void startTls() {
+    phase_ = ProbePhase::kTls;
+    tls_settings_ = env_.tls_for ? env_.tls_for(*target_) : nullptr;
+    if (!tls_settings_) {
+      complete(Failure{Reason::kTlsHandshakeError,
+                       "TLS could not be set up for these backend settings (see the exporter "
+                       "log)"});
+      return;
+    }
+    tls_ = std::make_unique<TlsClient>(tls_settings_->context, target_->tls_host);
+    note("TLS handshake, SNI " +
+         (target_->tls_host.empty() || isIpLiteral(target_->tls_host) ? std::string("(none)")
+                                                                   : target_->tls_host) +
+         ", trust: " +
+         (tls_settings_->mode == TrustMode::kPrivate ? "trusted_root_certificates"
+                                                     : "well-known CA bundle"));
+    tls_->start();
+    flushTls();
+  }
+
+  void flushTls() {
+    if (tls_->hasOutgoing()) {
+      sendRaw(tls_->takeOutgoing());
+    }
+  }
+
+  void onTlsBytes(std::string_view bytes) {
+    if (!tls_->receive(bytes.data(), bytes.size())) {
+      complete(Failure{
+          phase_ == ProbePhase::kTls ? Reason::kTlsHandshakeError : Reason::kHttpInvalidResponse,
+          tls_->error().text});
+      return;
+    }
+    driveTls();
+  }
+
+  // Moves the TLS state machine on with whatever ciphertext arrived.
+  void driveTls() {
+    if (phase_ == ProbePhase::kTls) {
+      TlsClient::State state = tls_->advance();
+      flushTls();
+      if (state == TlsClient::State::kFailed) {
+        complete(Failure{Reason::kTlsHandshakeError, tls_->error().text + " (wolfSSL error " +
+                                                         std::to_string(tls_->error().code) + ")"});
+        return;
+      }
+      if (state != TlsClient::State::kEstablished) {
+        return;
+      }
+      onTlsEstablished();
+      if (finished_) {
+        return;
+      }
+    }
+    std::string plain;
+    while (!finished_) {
+      plain.clear();
+      TlsClient::ReadStatus status = tls_->readPlain(plain, sizeof read_buffer_);
+      if (!plain.empty()) {
+        onResponseBytes(plain);
+        continue;
+      }
+      if (status == TlsClient::ReadStatus::kClosed) {
+        onPeerClosed();
+      } else if (status == TlsClient::ReadStatus::kError) {
+        complete(classifyBrokenResponse("TLS error after the handshake: " + tls_->error().text,
+                                        parser_.bytesReceived()));
+      }
+      return;
+    }
+  }
+
+  void onTlsEstablished() {
+    std::uint64_t now = uv_hrtime();
+    result_.seconds.tls = secondsBetween(phase_started_ns_, now);
+    phase_started_ns_ = now;
+    const auto& chain = tls_->presentedChain();
+    ChainVerdict verdict = analyzeChain(ChainAnalysisInput{
+        chain, &tls_settings_->context->anchors(), tls_settings_->mode, target_->tls_host,
+        static_cast<std::int64_t>(std::time(nullptr)), tls_->verifyErrors()});
+    TlsObservation observed;
+    observed.version = tls_->version();
+    observed.cipher = tls_->cipher();
+    for (const auto& c : verdict.chain) {
+      observed.chain.push_back(
+          {c.position, c.subject, c.issuer, c.not_before, c.not_after, c.is_ca});
+    }
+    observed.leaf_not_after = verdict.leaf_not_after;
+    observed.chain_earliest_not_after = verdict.chain_earliest_not_after;
+    result_.tls = std::move(observed);
+    note("TLS established: " + result_.tls->version + " " + result_.tls->cipher + ", " +
+         std::to_string(chain.size()) + " certificates presented: " + describeChain(verdict.chain));
+    if (!verdict.ok()) {
+      complete(Failure{*verdict.reason, verdict.details});
+      return;
+    }
+    note(verdict.details);
+    tls_verified_text_ = verdict.details + "; chain: " + describeChain(verdict.chain);
+    startHttp();
+  }
+
+  // --- http ----------------------------------------------------------------------------------
+  void startHttp() {
+    phase_ = ProbePhase::kHttp;
+    std::string request = buildProbeRequest(target_->path, target_->host_header);
+    note("sending GET " + target_->path + " HTTP/1.1, Host: " + target_->host_header);
+    if (tls_) {
+      if (!tls_->writePlain(request)) {
+        complete(classifyBrokenResponse("TLS write failed: " + tls_->error().text, 0));
+        return;
+      }
+      flushTls();
+    } else {
+      sendRaw(std::move(request));
+    }
   }
 
   void sendRaw(std::string bytes) {
@@ -259,8 +374,27 @@ class ProbeSession final : public ActiveProbe {
     if (finished_ || nread == 0) {
       return;
     }
+    if (nread < 0 && tls_) {
+      tls_->markPeerClosed();  // EOF or reset: wolfSSL sees a closed transport
+    }
+    if (nread < 0 && phase_ == ProbePhase::kTls) {
+      if (nread == UV_EOF) {
+        driveTls();  // completes with wolfSSL's account of the half-finished handshake
+      } else {
+        complete(Failure{Reason::kTlsHandshakeError,
+                         std::string("Connection reset by the backend during the TLS handshake "
+                                     "after ") +
+                             std::to_string(tls_->bytesReceived()) + " bytes (" +
+                             uv_err_name(static_cast<int>(nread)) + ")"});
+      }
+      return;
+    }
     if (nread == UV_EOF) {
-      onPeerClosed();
+      if (tls_) {
+        driveTls();  // drains decrypted bytes, then reports the close
+      } else {
+        onPeerClosed();
+      }
       return;
     }
     if (nread < 0) {
@@ -271,7 +405,12 @@ class ProbeSession final : public ActiveProbe {
           parser_.bytesReceived()));
       return;
     }
-    onResponseBytes(std::string_view(buf->base, static_cast<std::size_t>(nread)));
+    std::string_view bytes(buf->base, static_cast<std::size_t>(nread));
+    if (tls_) {
+      onTlsBytes(bytes);
+    } else {
+      onResponseBytes(bytes);
+    }
   }
 
   void onResponseBytes(std::string_view bytes) {
@@ -320,6 +459,9 @@ class ProbeSession final : public ActiveProbe {
     }
     result_.success = true;
     result_.details = "Received:" + std::to_string(parser_.status()) + " from " + peer_;
+    if (result_.tls) {
+      result_.details += " over " + result_.tls->version + "; " + tls_verified_text_;
+    }
     complete(std::nullopt);
   }
 
@@ -401,6 +543,9 @@ class ProbeSession final : public ActiveProbe {
   ProbeDone done_;
   ProbeResult result_;
   HttpResponseParser parser_;
+  std::unique_ptr<TlsClient> tls_;
+  std::shared_ptr<const TlsSettings> tls_settings_;
+  std::string tls_verified_text_;
   ProbePhase phase_ = ProbePhase::kDns;
   std::string peer_;
   uv_timer_t timer_{};

@@ -14,10 +14,17 @@
 #include "config/targets.h"
 #include "probe/probe_result.h"
 #include "probe/resolver.h"
+#include "probe/tls/chain_analysis.h"
+#include "probe/tls/tls_client.h"
 
 namespace bhe {
 
-class TlsSettings;
+// How a backend settings' HTTPS probes verify: the wolfSSL context (its trust anchors loaded)
+// and whether those anchors are the well-known bundle or uploaded private roots.
+struct TlsSettings {
+  std::shared_ptr<const TlsContext> context;
+  TrustMode mode = TrustMode::kWellKnown;
+};
 
 // Addresses that resolved last time, per host name. Kept across DNS failures and config reloads
 // so FQDN servers stay probed when their resolver is down or their record disappears.
@@ -28,8 +35,9 @@ struct ProbeEnvironment {
   std::shared_ptr<Resolver> resolver;
   LastKnownAddresses* last_known = nullptr;
   std::size_t max_response_bytes = 65536;
-  // Per-settings TLS trust and client context; null for plain-HTTP targets.
-  std::function<std::shared_ptr<TlsSettings>(const ProbeTarget&)> tls_for;
+  // The TLS settings of an HTTPS target (null if they cannot be built: the probe then fails
+  // with tls_handshake_error and the reason in its details).
+  std::function<std::shared_ptr<const TlsSettings>(const ProbeTarget&)> tls_for;
 };
 
 using ProbeDone = std::function<void(ProbeResult)>;

@@ -1,6 +1,7 @@
 #include "probe/scheduler.h"
 
 #include <functional>
+#include <stdexcept>
 
 #include "common/log.h"
 
@@ -33,6 +34,26 @@ std::shared_ptr<Resolver> makeResolver(uv_loop_t* loop, const std::vector<std::s
         },
         0, 0);
   });
+}
+
+std::shared_ptr<const TlsSettings> makeTlsSettings(std::shared_ptr<const TrustAnchors> anchors,
+                                                   TrustMode mode, const std::string& what) {
+  std::string error;
+  auto context = TlsContext::create(std::move(anchors), {}, &error);
+  if (!context) {
+    throw std::runtime_error("cannot set up TLS for " + what + ": " + error);
+  }
+  return std::make_shared<const TlsSettings>(TlsSettings{std::move(context), mode});
+}
+
+std::shared_ptr<const TlsSettings> loadWellKnownTls(const std::string& bundle) {
+  std::string error;
+  auto anchors = TrustAnchors::fromFile(bundle, &error);
+  if (!anchors) {
+    throw std::runtime_error("cannot load the well-known CA bundle " + bundle + ": " + error);
+  }
+  return makeTlsSettings(std::move(anchors), TrustMode::kWellKnown,
+                         "the well-known CA bundle " + bundle);
 }
 
 }  // namespace
@@ -71,7 +92,28 @@ ProbeEnvironment ProbeScheduler::environment() const {
   env.resolver = resolver_;
   env.last_known = const_cast<LastKnownAddresses*>(&last_known_);
   env.max_response_bytes = max_response_bytes_;
+  env.tls_for = [self = const_cast<ProbeScheduler*>(this)](const ProbeTarget& target) {
+    return self->tlsFor(target);
+  };
   return env;
+}
+
+std::shared_ptr<const TlsSettings> ProbeScheduler::tlsFor(const ProbeTarget& target) {
+  if (target.trusted_roots) {
+    auto it = private_tls_.find(target.key.settings);
+    if (it != private_tls_.end()) {
+      return it->second;
+    }
+  }
+  try {
+    if (!well_known_tls_) {  // an arbitrary https target, or no settings needed it so far
+      well_known_tls_ = loadWellKnownTls(well_known_bundle_);
+    }
+    return well_known_tls_;
+  } catch (const std::exception& e) {
+    log::error("TLS setup failed", {{"error", e.what()}});
+    return nullptr;
+  }
 }
 
 void ProbeScheduler::setLagObserver(ProbeRunner::LagObserver observer) {
@@ -79,10 +121,41 @@ void ProbeScheduler::setLagObserver(ProbeRunner::LagObserver observer) {
 }
 
 void ProbeScheduler::configureEnvironment(const Config& config) {
-  if (!resolver_ || config.exporter.dns_servers != dns_servers_) {
-    resolver_ = makeResolver(loop_, config.exporter.dns_servers);  // may throw: nothing changed yet
-    dns_servers_ = config.exporter.dns_servers;
+  // Everything that can fail is built first and committed only when all of it succeeded, so a
+  // reload that cannot be applied leaves the running environment untouched.
+  std::map<std::string, std::shared_ptr<const TlsSettings>> private_tls;
+  bool needs_well_known = false;
+  for (const auto& settings : config.settings) {
+    if (settings.protocol != Protocol::kHttps) {
+      continue;
+    }
+    if (!settings.trusted_root_certificates) {
+      needs_well_known = true;
+      continue;
+    }
+    std::vector<Der> roots;
+    for (const auto& file : *settings.trusted_root_certificates) {
+      roots.insert(roots.end(), file.der.begin(), file.der.end());
+    }
+    private_tls[settings.name] =
+        makeTlsSettings(TrustAnchors::fromCertificates(roots), TrustMode::kPrivate,
+                        "backend settings \"" + settings.name + "\"");
   }
+  const std::string& bundle = config.exporter.well_known_ca_bundle;
+  auto well_known = bundle == well_known_bundle_ ? well_known_tls_ : nullptr;
+  if (needs_well_known && !well_known) {
+    well_known = loadWellKnownTls(bundle);
+  }
+  auto resolver = resolver_;
+  if (!resolver || config.exporter.dns_servers != dns_servers_) {
+    resolver = makeResolver(loop_, config.exporter.dns_servers);
+  }
+
+  resolver_ = std::move(resolver);
+  dns_servers_ = config.exporter.dns_servers;
+  well_known_bundle_ = bundle;
+  well_known_tls_ = std::move(well_known);
+  private_tls_ = std::move(private_tls);
   max_response_bytes_ = config.exporter.max_response_bytes;
   runner_.setEnvironment(environment());
   runner_.setMaxConcurrent(config.exporter.max_concurrent_probes);

@@ -61,6 +61,7 @@ class ProbeScheduler {
   void launch(const std::shared_ptr<Entry>& entry, std::uint64_t due_ns);
   void onResult(Entry& entry, ProbeResult result);
   ProbeEnvironment environment() const;
+  std::shared_ptr<const TlsSettings> tlsFor(const ProbeTarget& target);
   void publishInFlight();
 
   uv_loop_t* loop_;
@@ -69,6 +70,9 @@ class ProbeScheduler {
   std::vector<std::string> dns_servers_;
   LastKnownAddresses last_known_;
   std::size_t max_response_bytes_ = 65536;
+  std::string well_known_bundle_;
+  std::shared_ptr<const TlsSettings> well_known_tls_;                      // loaded on first use
+  std::map<std::string, std::shared_ptr<const TlsSettings>> private_tls_;  // by settings name
   ProbeRunner runner_;
   std::map<TargetKey, std::shared_ptr<Entry>> entries_;
   bool stopped_ = false;

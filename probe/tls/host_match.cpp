@@ -1,6 +1,6 @@
 #include "probe/tls/host_match.h"
 
-#include <arpa/inet.h>
+#include "common/ip_address.h"
 
 #include <algorithm>
 #include <optional>
@@ -19,19 +19,12 @@ std::string normalizeDnsName(std::string_view name) {
   return out;
 }
 
+// A host may carry an IPv6 literal in brackets, as in a URL authority.
 std::optional<Der> ipBytes(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  const std::string text(host);
-  unsigned char buf[16];
-  if (inet_pton(AF_INET, text.c_str(), buf) == 1) {
-    return Der(buf, buf + 4);
-  }
-  if (inet_pton(AF_INET6, text.c_str(), buf) == 1) {
-    return Der(buf, buf + 16);
-  }
-  return std::nullopt;
+  return ipAddressBytes(host);
 }
 
 // `pattern` and `host` are normalized. See the header for the wildcard rules.
@@ -60,7 +53,7 @@ bool normalizedDnsNameMatches(std::string_view pattern, std::string_view host) {
 
 }  // namespace
 
-bool isIpLiteral(std::string_view host) {
+bool isIpHost(std::string_view host) {
   return ipBytes(host).has_value();
 }
 

@@ -18,7 +18,8 @@
 
 namespace bhe {
 
-bool isIpLiteral(std::string_view host);
+// An IP literal, IPv6 possibly in brackets ("[fe80::1]"): such hosts match iPAddress SANs.
+bool isIpHost(std::string_view host);
 
 // One presented name (pattern) against one host, both as written; the rules above.
 bool dnsNameMatches(std::string_view pattern, std::string_view host);

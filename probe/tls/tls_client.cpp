@@ -177,7 +177,7 @@ TlsClient::TlsClient(std::shared_ptr<const TlsContext> context, std::string_view
   if (!sni.empty() && sni.back() == '.') {
     sni.remove_suffix(1);  // RFC 6066: no trailing dot in SNI
   }
-  if (!sni.empty() && !isIpLiteral(sni) &&
+  if (!sni.empty() && !isIpHost(sni) &&
       wolfSSL_UseSNI(ssl_.get(), WOLFSSL_SNI_HOST_NAME, sni.data(),
                      static_cast<unsigned short>(std::min<std::size_t>(sni.size(), 255))) !=
           WOLFSSL_SUCCESS) {

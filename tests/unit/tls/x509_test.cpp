@@ -121,12 +121,12 @@ TEST(HostMatch, CertificateIdentities) {
 }
 
 TEST(HostMatch, IpLiterals) {
-  EXPECT_TRUE(isIpLiteral("10.0.0.5"));
-  EXPECT_TRUE(isIpLiteral("::1"));
-  EXPECT_TRUE(isIpLiteral("[fe80::1]"));
-  EXPECT_FALSE(isIpLiteral("good.test"));
-  EXPECT_FALSE(isIpLiteral("10.0.0"));
-  EXPECT_FALSE(isIpLiteral(""));
+  EXPECT_TRUE(isIpHost("10.0.0.5"));
+  EXPECT_TRUE(isIpHost("::1"));
+  EXPECT_TRUE(isIpHost("[fe80::1]"));
+  EXPECT_FALSE(isIpHost("good.test"));
+  EXPECT_FALSE(isIpHost("10.0.0"));
+  EXPECT_FALSE(isIpHost(""));
 }
 
 TEST(VerifyErrors, OwnTextTable) {
