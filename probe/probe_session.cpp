@@ -249,7 +249,7 @@ class ProbeSession final : public ActiveProbe {
     tls_ = std::make_unique<TlsClient>(tls_settings_->context, target_->tls_host);
     note("TLS handshake, SNI " +
          (target_->tls_host.empty() || isIpLiteral(target_->tls_host) ? std::string("(none)")
-                                                                   : target_->tls_host) +
+                                                                      : target_->tls_host) +
          ", trust: " +
          (tls_settings_->mode == TrustMode::kPrivate ? "trusted_root_certificates"
                                                      : "well-known CA bundle"));
