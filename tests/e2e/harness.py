@@ -275,6 +275,9 @@ class TcpPeer:
         self.sock.listen(128)
         self.port = self.sock.getsockname()[1]
         self.connections = 0
+        self.active = 0      # connections open right now
+        self.max_active = 0  # the most that were ever open at once
+        self._lock = threading.Lock()
         self._stop = False
         self._threads = []
         self._accept_thread = threading.Thread(target=self._accept, daemon=True)
@@ -291,11 +294,16 @@ class TcpPeer:
             t.start()
 
     def _serve(self, conn):
+        with self._lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
         try:
             self.behaviour(conn)
         except OSError:
             pass
         finally:
+            with self._lock:
+                self.active -= 1
             try:
                 conn.close()
             except OSError:

@@ -3,6 +3,8 @@ dns_resolution_error (unhealthy); SERVFAIL, REFUSED and an unanswered query are
 dns_server_unreachable (unknown); a name whose record disappears keeps being probed at its
 last-known-good address with backend_health_dns_stale 1."""
 
+import signal
+
 from harness import (DnsServer, Exporter, Nginx, expected_reason_series, expected_state_series,
                      run_tests, wait_until)
 
@@ -113,6 +115,17 @@ def test_last_known_good_address_survives_dns_failures():
                 last = exporter.json("/backend-health")["backendAddressPools"][0][
                     "backendHttpSettingsCollection"][0]["servers"][0]["lastProbe"]
                 assert last["dnsStale"] is True and last["address"] == "127.0.0.1", last
+            # Unlike Application Gateway, a reload keeps the last-known-good address.
+            dns.records["api.test"] = "NXDOMAIN"
+            exporter.signal(signal.SIGHUP)
+            wait_until(lambda: exporter.log_events("config reloaded"), what="the reload")
+            successes = exporter.scrape().value("backend_health_probes_total", server="api.test",
+                                                result="success")
+            m = exporter.wait_for(
+                lambda m: m.value("backend_health_probes_total", server="api.test",
+                                  result="success") > successes + 1,
+                what="probes to go on at the last-known-good address after the reload")
+            assert m.value("backend_health_dns_stale", server="api.test") == 1
             dns.records["api.test"] = "127.0.0.1"
             exporter.wait_for(lambda m: m.value("backend_health_dns_stale", server="api.test") == 0,
                               what="dns_stale to clear once the record is back")
