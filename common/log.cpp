@@ -1,9 +1,9 @@
 #include "common/log.h"
 
+#include "common/time_format.h"
+
 #include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <mutex>
 
 namespace bhe::log {
@@ -28,16 +28,7 @@ std::string_view levelName(Level level) {
 }
 
 std::string timestamp() {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
+  return formatUtcMillis(unixMillisNow());
 }
 
 void appendJsonString(std::string& out, std::string_view s) {

@@ -210,6 +210,17 @@ class ConfigReader {
     return std::nullopt;
   }
 
+  // A host name or IP address (Host header / SNI override); reported but kept when malformed.
+  std::optional<std::string> getHostName(const toml::table& t, const std::string& section,
+                                         std::string_view key) {
+    auto host = getString(t, section, key, false);
+    if (host && !isValidHostName(*host) && !isIpLiteral(*host)) {
+      error(t.get(key)->source(),
+            section + "." + std::string(key) + " \"" + *host + "\" is not a valid host name");
+    }
+    return host;
+  }
+
   std::optional<bool> getBool(const toml::table& t, std::string_view section,
                               std::string_view key) {
     const auto* node = t.get(key);
@@ -465,13 +476,7 @@ class ConfigReader {
               {"name", "host", "pick_host_name_from_backend_settings", "path", "interval",
                "timeout", "unhealthy_threshold", "healthy_threshold", "match"});
     p.name = name.value_or("");
-    if (auto host = getString(t, section, "host", false)) {
-      if (!isValidHostName(*host) && !isIpLiteral(*host)) {
-        error(t.get("host")->source(),
-              section + ".host \"" + *host + "\" is not a valid host name");
-      }
-      p.host = host;
-    }
+    p.host = getHostName(t, section, "host");
     p.pick_host_name_from_backend_settings =
         getBool(t, section, "pick_host_name_from_backend_settings").value_or(false);
     if (auto path = getString(t, section, "path", false)) {
@@ -557,13 +562,7 @@ class ConfigReader {
     if (auto port = getInt(t, section, "port", 1, 65535)) {
       s.port = static_cast<int>(*port);
     }
-    if (auto host = getString(t, section, "host_name", false)) {
-      if (!isValidHostName(*host) && !isIpLiteral(*host)) {
-        error(t.get("host_name")->source(),
-              section + ".host_name \"" + *host + "\" is not a valid host name");
-      }
-      s.host_name = host;
-    }
+    s.host_name = getHostName(t, section, "host_name");
     s.pick_host_name_from_backend_address =
         getBool(t, section, "pick_host_name_from_backend_address").value_or(false);
     if (auto probe = getString(t, section, "probe", false)) {

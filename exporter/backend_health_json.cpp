@@ -1,7 +1,6 @@
 #include "exporter/backend_health_json.h"
 
-#include <cstdio>
-#include <ctime>
+#include "common/time_format.h"
 
 namespace bhe {
 namespace {
@@ -18,31 +17,11 @@ std::string azureHealth(HealthState s) {
   return "Unknown";
 }
 
-std::string isoTimeSeconds(std::int64_t unix_s) {
-  std::time_t t = static_cast<std::time_t>(unix_s);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace
-
-std::string isoTimeMillis(std::int64_t unix_ms) {
-  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(unix_ms % 1000));
-  return buf;
-}
 
 nlohmann::json probeResultJson(const ProbeResult& r) {
   nlohmann::json j;
-  j["time"] = isoTimeMillis(r.started_unix_ms);
+  j["time"] = formatUtcMillis(r.started_unix_ms);
   j["success"] = r.success;
   j["result"] = r.success ? "success" : std::string(describe(r.reason).name);
   j["details"] = r.details;
@@ -60,8 +39,8 @@ nlohmann::json probeResultJson(const ProbeResult& r) {
       chain.push_back({{"position", c.position},
                        {"subject", c.subject},
                        {"issuer", c.issuer},
-                       {"notBefore", isoTimeSeconds(c.not_before)},
-                       {"notAfter", isoTimeSeconds(c.not_after)},
+                       {"notBefore", formatUtc(c.not_before)},
+                       {"notAfter", formatUtc(c.not_after)},
                        {"isCA", c.is_ca}});
     }
     j["tls"] = {{"version", r.tls->version}, {"cipher", r.tls->cipher}, {"chain", chain}};
@@ -93,7 +72,7 @@ nlohmann::json serverHealthJson(const TargetStatus& t) {
     server["hint"] = info.hint;
   }
   server["details"] = t.details;
-  server["since"] = isoTimeMillis(t.since_unix_ms);
+  server["since"] = formatUtcMillis(t.since_unix_ms);
   server["consecutiveFailures"] = t.consecutive_failures;
   server["consecutiveSuccesses"] = t.consecutive_successes;
   server["lastProbe"] = t.last ? probeResultJson(*t.last) : nlohmann::json(nullptr);

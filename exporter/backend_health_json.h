@@ -20,6 +20,4 @@ nlohmann::json serverHealthJson(const TargetStatus& target);
 // The per-probe part: timings, status, address, TLS chain.
 nlohmann::json probeResultJson(const ProbeResult& result);
 
-std::string isoTimeMillis(std::int64_t unix_ms);  // "2026-11-24T15:04:05.123Z"
-
 }  // namespace bhe

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "common/log.h"
+#include "common/time_format.h"
 #include "config/duration.h"
 #include "probe/classify.h"
 #include "probe/http_exchange.h"
@@ -17,12 +18,6 @@ constexpr std::size_t kReadBufferBytes = 16 * 1024;
 
 double secondsBetween(std::uint64_t from_ns, std::uint64_t to_ns) {
   return to_ns > from_ns ? static_cast<double>(to_ns - from_ns) / 1e9 : 0.0;
-}
-
-std::int64_t unixMillisNow() {
-  uv_timeval64_t tv{};
-  uv_gettimeofday(&tv);
-  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 std::string hostPort(const std::string& address, int port) {

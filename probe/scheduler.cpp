@@ -4,18 +4,13 @@
 #include <stdexcept>
 
 #include "common/log.h"
+#include "common/time_format.h"
 
 namespace bhe {
 namespace {
 
 constexpr std::uint64_t kNsPerMs = 1000000;
 constexpr std::uint64_t kTickMs = 10;
-
-std::int64_t unixMillisNow() {
-  uv_timeval64_t tv{};
-  uv_gettimeofday(&tv);
-  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 // c-ares must not be destroyed from inside one of its own callbacks, which is where the last
 // probe holding an old resolver may let go of it: destroy it from a fresh loop turn instead.

@@ -1,5 +1,7 @@
 #include "probe/tls/chain_analysis.h"
 
+#include "common/time_format.h"
+
 #include <algorithm>
 #include <memory>
 

@@ -21,9 +21,6 @@ using Der = std::vector<std::uint8_t>;
 // never cleaned up: contexts may live until exit.
 void ensureWolfSslInitialized();
 
-// "2021-01-01T00:00:00Z".
-std::string formatUtc(std::int64_t unix_seconds);
-
 class Certificate {
  public:
   // Null when `der` is not exactly one DER X.509 certificate that wolfSSL can parse.

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "probe/tls/host_match.h"
+
+#include "common/time_format.h"
 #include "probe/tls/verify_error.h"
 #include "probe/tls/x509.h"
 #include "tls_test_support.h"
