@@ -44,9 +44,18 @@ body = "OK"
 [[backend_pool]]
 name = "web"
 servers = ["127.0.0.1"]
-backend_settings = ["ok", "missing", "wrong-body", "silent", "garbage", "early", "reset", "closed"]
+backend_settings = ["ok", "missing", "wrong-body", "silent", "garbage", "early", "reset", "closed",
+                    "daily"]
 {settings}
 {probes}
+[[backend_settings]]
+name = "daily"
+port = {ports["nginx"]}
+probe = "daily"
+
+[[probe]]
+name = "daily"
+interval = "24h"  # its first probe lands somewhere in the first day: not yet
 """
     expected = {
         # settings: (state, category, reason, details)
@@ -68,6 +77,7 @@ backend_settings = ["ok", "missing", "wrong-body", "silent", "garbage", "early",
         "closed": ("unhealthy", "tcp", "tcp_connect_error",
                    f"Connect to 127.0.0.1:{closed_port} failed: connection refused "
                    "(ECONNREFUSED)"),
+        "daily": ("unknown", "unknown", "not_yet_probed", ""),
     }
     try:
         with Exporter(config) as exporter:
@@ -91,9 +101,13 @@ backend_settings = ["ok", "missing", "wrong-body", "silent", "garbage", "early",
                 else:
                     assert reason_series == expected_reason_series(
                         "web", name, "127.0.0.1", category, reason), (name, reason_series)
-                    assert m.value("backend_health_probe_success", settings=name) == 0
-                    assert m.value("backend_health_probes_total", settings=name,
-                                   result=reason) >= 1
+                    if reason == "not_yet_probed":
+                        assert m.select("backend_health_probe_success", settings=name) == []
+                        assert m.select("backend_health_probes_total", settings=name) == []
+                    else:
+                        assert m.value("backend_health_probe_success", settings=name) == 0
+                        assert m.value("backend_health_probes_total", settings=name,
+                                       result=reason) >= 1
                 server = by_settings[name][0]
                 assert server["address"] == "127.0.0.1"
                 assert server["health"] == state.capitalize(), (name, server)
@@ -103,6 +117,8 @@ backend_settings = ["ok", "missing", "wrong-body", "silent", "garbage", "early",
                 if reason:
                     assert details in server["healthProbeLog"], server
                     assert server["hint"], server
+                if reason == "not_yet_probed":
+                    assert server["lastProbe"] is None, server
             assert m.value("backend_health_probe_http_status_code", settings="missing") == 404
             assert m.value("backend_health_probe_http_status_code", settings="ok") == 200
             assert m.value("backend_health_probe_http_status_code", settings="closed") == 0
