@@ -29,7 +29,7 @@ done
 build_packages=(
   ca-certificates cmake g++ make ninja-build pkg-config git
   libuv1-dev libc-ares-dev libwolfssl-dev prometheus-cpp-dev libcivetweb-dev
-  libtomlplusplus-dev libhttp-parser-dev libcli11-dev nlohmann-json3-dev
+  libtomlplusplus-dev libhttp-parser-dev libcli11-dev nlohmann-json3-dev libcrypt-dev
   libgtest-dev libgmock-dev
 )
 test_packages=(
