@@ -130,9 +130,14 @@ class Exporter {
     web_.route("/", {"GET", "HEAD"}, [](const HttpRequest&) {
       return HttpResponse{200, "text/html; charset=utf-8", kStatusPageHtml, {}};
     });
-    web_.route("/backend-health", {"GET", "HEAD"}, [this](const HttpRequest&) {
-      return HttpResponse{
-          200, "application/json", backendHealthJson(board_.snapshot()).dump(2) + "\n", {}};
+    web_.route("/backend-health", {"GET", "HEAD"}, [this](const HttpRequest& r) {
+      // Compact by default: the status page fetches this every few seconds; ?pretty=true for
+      // people.
+      bool pretty = r.query.contains("pretty") && r.query.at("pretty") == "true";
+      return HttpResponse{200,
+                          "application/json",
+                          backendHealthJson(board_.snapshot()).dump(pretty ? 2 : -1) + "\n",
+                          {}};
     });
     web_.route("/probe", {"GET"}, [this](const HttpRequest& r) { return probeEndpoint(r); });
     web_.route("/-/reload", {"POST", "PUT"}, [this](const HttpRequest&) {

@@ -3,7 +3,9 @@
 #include <prometheus/text_serializer.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
+#include <sstream>
 #include <tuple>
 
 #include "probe/version.h"
@@ -49,95 +51,143 @@ std::vector<ClientMetric::Label> with(std::vector<ClientMetric::Label> labels, s
 
 }  // namespace
 
-std::vector<MetricFamily> collectTargetFamilies(const std::vector<TargetStatus>& targets) {
-  auto state = family("backend_health_server_state",
-                      "Health state of each (pool, settings, server): 1 for the current state, 0 "
-                      "for the other two.",
-                      MetricType::Gauge);
-  auto reason = family("backend_health_server_failure_reason",
-                       "Why a server is not healthy: one series with value 1 while the state is "
-                       "unhealthy or unknown, none while healthy.",
-                       MetricType::Gauge);
-  auto success = family("backend_health_probe_success", "Whether the last probe succeeded (1/0).",
-                        MetricType::Gauge);
-  auto duration = family("backend_health_probe_duration_seconds",
-                         "Duration of each phase of the last probe (0 for a phase not reached).",
-                         MetricType::Gauge);
-  auto status_code =
-      family("backend_health_probe_http_status_code",
-             "HTTP status received by the last probe (0 = none).", MetricType::Gauge);
-  auto probes = family("backend_health_probes_total",
-                       "Probes completed, by result (\"success\" or the failure reason).",
-                       MetricType::Counter);
-  auto changes = family("backend_health_state_changes_total", "Transitions between health states.",
-                        MetricType::Counter);
-  auto not_after = family("backend_health_tls_cert_not_after_timestamp_seconds",
-                          "Expiry (unix time) of the leaf and of the earliest-expiring "
-                          "certificate presented on the last TLS probe.",
-                          MetricType::Gauge);
-  auto stale = family("backend_health_dns_stale",
-                      "1 while the server is probed at its last-known-good address because DNS "
-                      "resolution fails.",
-                      MetricType::Gauge);
-  auto pool_servers =
-      family("backend_health_pool_servers", "Servers of each pool and settings, by health state.",
-             MetricType::Gauge);
+namespace {
 
+// One per-server family: its name, help, type, and what one target contributes to it.
+struct TargetFamily {
+  const char* name;
+  const char* help;
+  MetricType type;
+  void (*append)(const TargetStatus& t, const std::vector<ClientMetric::Label>& labels,
+                 MetricFamily& f);
+};
+
+const TargetFamily kTargetFamilies[] = {
+    {"backend_health_server_state",
+     "Health state of each (pool, settings, server): 1 for the current state, 0 for the other "
+     "two.",
+     MetricType::Gauge,
+     [](const TargetStatus& t, const auto& labels, MetricFamily& f) {
+       for (HealthState s : kAllStates) {
+         addGauge(f, with(labels, "state", std::string(stateName(s))), t.state == s ? 1 : 0);
+       }
+     }},
+    {"backend_health_server_failure_reason",
+     "Why a server is not healthy: one series with value 1 while the state is unhealthy or "
+     "unknown, none while healthy.",
+     MetricType::Gauge,
+     [](const TargetStatus& t, const auto& labels, MetricFamily& f) {
+       if (t.state != HealthState::kHealthy) {
+         const auto& info = describe(t.reason);
+         addGauge(f,
+                  with(with(labels, "category", std::string(info.category)), "reason",
+                       std::string(info.name)),
+                  1);
+       }
+     }},
+    {"backend_health_probe_success", "Whether the last probe succeeded (1/0).", MetricType::Gauge,
+     [](const TargetStatus& t, const auto& labels, MetricFamily& f) {
+       if (t.last) {
+         addGauge(f, labels, t.last->success ? 1 : 0);
+       }
+     }},
+    {"backend_health_probe_duration_seconds",
+     "Duration of each phase of the last probe (0 for a phase not reached).", MetricType::Gauge,
+     [](const TargetStatus& t, const auto& labels, MetricFamily& f) {
+       if (!t.last) {
+         return;
+       }
+       const PhaseSeconds& s = t.last->seconds;
+       addGauge(f, with(labels, "phase", "dns"), s.dns);
+       addGauge(f, with(labels, "phase", "connect"), s.connect);
+       if (t.protocol == Protocol::kHttps) {
+         addGauge(f, with(labels, "phase", "tls"), s.tls);
+       }
+       addGauge(f, with(labels, "phase", "http"), s.http);
+       addGauge(f, with(labels, "phase", "total"), s.total);
+     }},
+    {"backend_health_probe_http_status_code", "HTTP status received by the last probe (0 = none).",
+     MetricType::Gauge,
+     [](const TargetStatus& t, const auto& labels, MetricFamily& f) {
+       if (t.last) {
+         addGauge(f, labels, t.last->http_status);
+       }
+     }},
+    {"backend_health_probes_total",
+     "Probes completed, by result (\"success\" or the failure reason).", MetricType::Counter,
+     [](const TargetStatus& t, const auto& labels, MetricFamily& f) {
+       for (const auto& [result, count] : t.probes_by_result) {
+         addCounter(f, with(labels, "result", result), static_cast<double>(count));
+       }
+     }},
+    {"backend_health_state_changes_total", "Transitions between health states.",
+     MetricType::Counter,
+     [](const TargetStatus& t, const auto& labels, MetricFamily& f) {
+       addCounter(f, labels, static_cast<double>(t.state_changes));
+     }},
+    {"backend_health_tls_cert_not_after_timestamp_seconds",
+     "Expiry (unix time) of the leaf and of the earliest-expiring certificate presented on the "
+     "last TLS probe.",
+     MetricType::Gauge,
+     [](const TargetStatus& t, const auto& labels, MetricFamily& f) {
+       if (!t.last || !t.last->tls) {
+         return;
+       }
+       const TlsObservation& tls = *t.last->tls;
+       if (tls.leaf_not_after) {
+         addGauge(f, with(labels, "position", "leaf"), static_cast<double>(*tls.leaf_not_after));
+       }
+       if (tls.chain_earliest_not_after) {
+         addGauge(f, with(labels, "position", "chain_earliest"),
+                  static_cast<double>(*tls.chain_earliest_not_after));
+       }
+     }},
+    {"backend_health_dns_stale",
+     "1 while the server is probed at its last-known-good address because DNS resolution fails.",
+     MetricType::Gauge,
+     [](const TargetStatus& t, const auto& labels, MetricFamily& f) {
+       if (t.last) {
+         addGauge(f, labels, t.last->dns_stale ? 1 : 0);
+       }
+     }},
+};
+
+MetricFamily poolServersFamily(const std::vector<TargetStatus>& targets) {
+  auto f = family("backend_health_pool_servers",
+                  "Servers of each pool and settings, by health state.", MetricType::Gauge);
   std::map<std::tuple<std::string, std::string>, std::array<int, 3>> per_pool;
   for (const auto& t : targets) {
-    auto labels = serverLabels(t.key);
-    for (HealthState s : kAllStates) {
-      addGauge(state, with(labels, "state", std::string(stateName(s))), t.state == s ? 1 : 0);
-    }
     per_pool[{t.key.pool, t.key.settings}][static_cast<int>(t.state)]++;
-    if (t.state != HealthState::kHealthy) {
-      const auto& info = describe(t.reason);
-      auto l = with(labels, "category", std::string(info.category));
-      addGauge(reason, with(std::move(l), "reason", std::string(info.name)), 1);
-    }
-    addCounter(changes, labels, static_cast<double>(t.state_changes));
-    for (const auto& [result, count] : t.probes_by_result) {
-      addCounter(probes, with(labels, "result", result), static_cast<double>(count));
-    }
-    if (!t.last) {
-      continue;
-    }
-    const ProbeResult& r = *t.last;
-    addGauge(success, labels, r.success ? 1 : 0);
-    addGauge(status_code, labels, r.http_status);
-    addGauge(stale, labels, r.dns_stale ? 1 : 0);
-    addGauge(duration, with(labels, "phase", "dns"), r.seconds.dns);
-    addGauge(duration, with(labels, "phase", "connect"), r.seconds.connect);
-    if (t.protocol == Protocol::kHttps) {
-      addGauge(duration, with(labels, "phase", "tls"), r.seconds.tls);
-    }
-    addGauge(duration, with(labels, "phase", "http"), r.seconds.http);
-    addGauge(duration, with(labels, "phase", "total"), r.seconds.total);
-    if (r.tls) {
-      if (r.tls->leaf_not_after) {
-        addGauge(not_after, with(labels, "position", "leaf"),
-                 static_cast<double>(*r.tls->leaf_not_after));
-      }
-      if (r.tls->chain_earliest_not_after) {
-        addGauge(not_after, with(labels, "position", "chain_earliest"),
-                 static_cast<double>(*r.tls->chain_earliest_not_after));
-      }
-    }
   }
   for (const auto& [key, counts] : per_pool) {
     for (HealthState s : kAllStates) {
-      addGauge(pool_servers,
+      addGauge(f,
                {{"pool", std::get<0>(key)},
                 {"settings", std::get<1>(key)},
                 {"state", std::string(stateName(s))}},
                counts[static_cast<int>(s)]);
     }
   }
-  std::vector<MetricFamily> out;
-  for (auto* f : {&state, &reason, &success, &duration, &status_code, &probes, &changes, &not_after,
-                  &stale, &pool_servers}) {
-    out.push_back(std::move(*f));
+  return f;
+}
+
+}  // namespace
+
+void forEachTargetFamily(const std::vector<TargetStatus>& targets,
+                         const std::function<void(MetricFamily&&)>& emit) {
+  for (const TargetFamily& spec : kTargetFamilies) {
+    MetricFamily f = family(spec.name, spec.help, spec.type);
+    for (const auto& t : targets) {
+      spec.append(t, serverLabels(t.key), f);
+    }
+    emit(std::move(f));
   }
+  emit(poolServersFamily(targets));
+}
+
+std::vector<MetricFamily> collectTargetFamilies(const std::vector<TargetStatus>& targets) {
+  std::vector<MetricFamily> out;
+  forEachTargetFamily(targets, [&](MetricFamily&& f) { out.push_back(std::move(f)); });
   return out;
 }
 
@@ -189,11 +239,17 @@ void ExporterMetrics::recordReload(bool success) {
 
 std::string ExporterMetrics::render() const {
   probes_in_flight_.Set(board_.probes_in_flight.load());
-  auto families = collectTargetFamilies(board_.snapshot());
-  auto own = registry_->Collect();
-  families.insert(families.end(), std::make_move_iterator(own.begin()),
-                  std::make_move_iterator(own.end()));
-  return prometheus::TextSerializer().Serialize(families);
+  // One family at a time: a scrape of 10,000 servers makes ~150,000 series, and holding them all
+  // as prometheus-cpp objects at once would set a needlessly high memory high-water mark.
+  std::ostringstream out;
+  prometheus::TextSerializer serializer;
+  forEachTargetFamily(board_.snapshot(), [&](MetricFamily&& f) {
+    std::vector<MetricFamily> one;
+    one.push_back(std::move(f));
+    serializer.Serialize(out, one);
+  });
+  serializer.Serialize(out, registry_->Collect());
+  return out.str();
 }
 
 }  // namespace bhe

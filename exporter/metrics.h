@@ -9,6 +9,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/summary.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,7 +18,10 @@
 
 namespace bhe {
 
-// The per-server and per-pool families for one snapshot. Pure, for tests.
+// The per-server and per-pool families of one snapshot, one family at a time. Pure.
+void forEachTargetFamily(const std::vector<TargetStatus>& targets,
+                         const std::function<void(prometheus::MetricFamily&&)>& emit);
+// The same, all at once (for single-probe output and tests).
 std::vector<prometheus::MetricFamily> collectTargetFamilies(
     const std::vector<TargetStatus>& targets);
 
