@@ -6,6 +6,10 @@ What runs, all on 127.0.0.1 and started by this test:
     TCP peer that never answers, a port nothing listens on, and a DNS server (tests/e2e/harness.py)
     answering, NXDOMAIN-ing or dropping queries per name; the exporter's `dns_servers` points at it
     (the system resolvers are never used);
+  - HTTPS peers: `openssl s_server` of tests/fixtures/tls/scenarios.py, one per TLS scenario,
+    presenting certificates that tests/fixtures/tls/make-pki.sh generates into the temp dir at
+    test time (private CA; a healthy chain, one whose leaf expires in 7 days, a wrong name, an
+    expired leaf, an expired intermediate);
   - the exporter binary ($BHE_BINARY) probing every scenario of SCENARIOS below once a second;
   - Prometheus ($PROMETHEUS, default /usr/bin/prometheus) with a temporary TSDB, scraping the
     exporter as job "backend-health-exporter" every second and evaluating the rules of
@@ -20,17 +24,22 @@ What it proves:
   3. Prometheus scrapes the exporter without error and loads every alert rule; every rule
      evaluates without error ("health": "ok") against the live series.
   4. Exactly the expected alerts are active, all of them firing: one category alert per failing
-     scenario (labels job, instance, pool, settings, server, category, reason and severity), and
+     scenario (labels job, instance, pool, settings, server, category, reason and severity),
      BackendHealthPoolDown / BackendHealthPoolDegraded for the pool/settings pairs that have no /
-     some healthy server, with the expected value. No other alert is pending or firing, and the
+     some healthy server, with the expected value, and BackendHealthTlsCertificateExpired /
+     BackendHealthTlsCertificateExpiringSoon for the https scenarios whose presented chain has
+     its earliest notAfter in the past / within 14 days (read from the PKI files with openssl),
+     with the value in seconds since / until it. No other alert is pending or firing, and the
      set stays the same for a few more evaluations. Annotations are rendered (no "<no value>"),
      the summary is the rule's, the description names the alert's pool, settings, server, reason
-     and instance, and runbook_url points at the alert's anchor.
+     and instance (except the gaps of DESCRIPTION_GAPS), and runbook_url points at the alert's
+     anchor.
   5. Every query of every dashboard panel and template variable (`lint_dashboards.py
      --print-exprs --json`, variables set to the live job and instance, once with every other
-     variable on "All" and once drilled down on one failing server) returns data through
-     /api/v1/query without error; the time-series panels also through /api/v1/query_range. The
-     only exceptions are the TLS panels of TLS_ONLY_QUERIES while no scenario probes https.
+     variable on "All" and once drilled down on each server of DRILL_DOWNS, a failing http one
+     and a failing https one) returns data through /api/v1/query without error; the time-series
+     panels also through /api/v1/query_range. The certificate queries (TLS_ONLY_QUERIES) must
+     return data wherever an https server is selected, and must be empty in the http drill-down.
   6. `lint_dashboards.py --metrics URL` and `lint_rules.py --metrics URL` pass against the live
      exporter's /metrics: every metric that a dashboard or an alert references is exposed.
 
@@ -43,13 +52,14 @@ took a new value at each scrape (a reason that flips, a value used as a label), 
 restart its pending window every time and never fire, with any `for:`. The committed files stay
 untouched; their `for:` windows are covered by the promtool unit tests (dashboards/tests/*-test.yaml).
 
-Adding a scenario (TLS, when https probing lands): add a backend factory to start_backends() and
-a Scenario line to SCENARIOS. The expected alerts follow from the scenarios (expected_alerts()),
-and TLS_ONLY_QUERIES stops applying as soon as one scenario uses protocol "https".
+Adding a scenario: an http one needs a backend factory in start_backends() and a Scenario line in
+SCENARIOS; an https one only a Scenario line whose backend names a scenario of
+tests/fixtures/tls/scenarios.py (state and reason must agree with that table). The expected
+alerts follow from the scenarios (expected_alerts()).
 
 Usage (CTest sets both): BHE_BINARY=build/backend-health-exporter \
     PYTHONPATH=tests/e2e python3 dashboards/tests/live_prometheus_test.py
-Python standard library only; runs in about 20 s.
+Python standard library and the openssl CLI only; runs in about 20 s.
 """
 
 import glob
@@ -64,6 +74,7 @@ import tempfile
 import time
 import urllib.parse
 from collections import namedtuple
+from datetime import datetime, timezone
 
 from harness import (DnsServer, Exporter, Metrics, Nginx, TcpPeer, fail, free_port, garbage,
                      http_get, run_tests, silent, wait_until)
@@ -74,6 +85,9 @@ TOOLS = os.path.join(DASH, "tools")
 sys.path.insert(0, TOOLS)
 import lint_dashboards  # noqa: E402
 import yamlsubset  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(DASH), "tests", "fixtures", "tls"))
+import scenarios as tls_scenarios  # noqa: E402  (the TLS peers: tests/fixtures/tls/scenarios.py)
 
 PROMETHEUS = os.environ.get("PROMETHEUS") or shutil.which("prometheus") or "/usr/bin/prometheus"
 JOB = "backend-health-exporter"   # the job name the exporter alerts select
@@ -91,7 +105,11 @@ SAMPLE = os.path.join(HERE, "fixtures", "exporter-metrics.prom")
 # One (pool, settings, server) triple each, and what the exporter must report for it. All the
 # scenarios of a pool share one settings (so the pool's servers x settings are exactly these
 # triples). `dns` is the test DNS server's answer for an FQDN server ("1.2.3.4", "NXDOMAIN",
-# "DROP", ...; see harness.DnsServer); `backend` names a peer of start_backends().
+# "DROP", ...; see harness.DnsServer); `backend` names a peer of start_backends(). With protocol
+# "https", `backend` is a scenario of tests/fixtures/tls/scenarios.py: its server presents that
+# scenario's chain, and the settings get its host_name and trusted roots. Its state and reason
+# must be the ones the TLS fixture table expects, and the certificate alerts it raises follow
+# from the notAfter dates of the certificates it presents (expected_alerts()).
 Scenario = namedtuple("Scenario", "pool settings server backend path state category reason "
                                   "protocol dns",
                       defaults=(None, None, "http", None))
@@ -112,15 +130,37 @@ SCENARIOS = [
              "unhealthy", "dns", "dns_resolution_error", dns="NXDOMAIN"),
     Scenario("names", "names-http", "dropped.test", "nginx", "/ok",
              "unknown", "dns", "dns_server_unreachable", dns="DROP"),
+    # HTTPS, private CA (leaf + intermediate + root, the root uploaded): healthy, chain valid for
+    # years, so no certificate alert.
+    Scenario("tls", "tls-https", "127.0.0.1", "healthy_private", "/", "healthy",
+             protocol="https"),
+    # Healthy chain whose leaf expires in 7 days: BackendHealthTlsCertificateExpiringSoon only.
+    Scenario("tls-soon", "tls-soon-https", "127.0.0.1", "healthy_expiring_soon", "/", "healthy",
+             protocol="https"),
+    # The leaf names wrong.test: BackendHealthTlsFailure (tls_cn_mismatch), no certificate alert.
+    Scenario("tls-name", "tls-name-https", "127.0.0.1", "cn_mismatch", "/",
+             "unhealthy", "tls", "tls_cn_mismatch", protocol="https"),
+    # Leaf expired in 2021: BackendHealthTlsFailure (tls_cert_expired) and
+    # BackendHealthTlsCertificateExpired.
+    Scenario("tls-expired", "tls-expired-https", "127.0.0.1", "expired_leaf", "/",
+             "unhealthy", "tls", "tls_cert_expired", protocol="https"),
+    # Leaf valid, intermediate expired: the certificate alert is on the earliest of the chain.
+    Scenario("tls-expired-int", "tls-expired-int-https", "127.0.0.1", "expired_intermediate", "/",
+             "unhealthy", "tls", "tls_cert_expired", protocol="https"),
 ]
 
-# The server the drill-down pass selects (pool, settings, server variables).
-DRILL_DOWN = ("status", "status-http", "127.0.0.1")
+# The servers the drill-down passes select (pool, settings, server variables): a failing http
+# server and a failing https one.
+DRILL_DOWNS = [("status", "status-http", "127.0.0.1"),
+               ("tls-expired", "tls-expired-https", "127.0.0.1")]
 
-# Panel queries allowed to return no data, with the reason. Only backend_health_tls_cert_not_after
-# _timestamp_seconds needs TLS: it has series only after a TLS probe, and no scenario probes https
-# yet. The list applies only while no scenario uses protocol "https". An entry whose query returns
-# data anyway, or which matches no query, fails the test: a stale entry cannot hide a regression.
+# The panel queries that need TLS: backend_health_tls_cert_not_after_timestamp_seconds has series
+# only for a server whose last probe received a certificate chain. In a pass whose variables
+# select an https server (or "All", once a scenario uses https) every query must return data,
+# these included. In a pass that selects only http servers (or "All" while no scenario uses
+# https) exactly these are allowed to be empty, and must be: data there would be a certificate
+# series on an http server. An entry that matches no query fails the test (a stale entry cannot
+# hide a regression).
 # Key: (dashboard uid, panel id, refId) -> panel title (checked, so a renumbered panel shows up).
 TLS_ONLY_QUERIES = {
     ("backend-health-overview", 21, "A"): "Certificates by days to expiry",
@@ -131,8 +171,17 @@ TLS_ONLY_QUERIES = {
 }
 
 
-def start_backends(stack):
-    """Starts the peers; returns {backend name: port}. Every peer is closed by `stack`."""
+def start_backends(stack, scenarios, pki):
+    """Starts the peers; returns {backend name: port}. Every peer is closed by `stack`.
+
+    An https scenario's backend is a TLS server of tests/fixtures/tls/scenarios.py presenting the
+    PKI in `pki` (one server per TLS scenario name)."""
+    ports = {}
+    for name in sorted({s.backend for s in scenarios if s.protocol == "https"}):
+        # die_with_parent: the main thread outlives the servers; a killed test leaves none behind.
+        server = tls_scenarios.start(name, pki, die_with_parent=True)
+        stack.append(server.stop)
+        ports[name] = server.port
     nginx = Nginx("""
       location = /ok { return 200 "OK\\n"; }
       location = /missing { return 404 "nope\\n"; }
@@ -142,11 +191,28 @@ def start_backends(stack):
     stack.append(garbage_peer.close)
     silent_peer = TcpPeer(silent)
     stack.append(silent_peer.close)
-    return {"nginx": nginx.port, "garbage": garbage_peer.port, "silent": silent_peer.port,
-            "closed": free_port()}
+    ports.update({"nginx": nginx.port, "garbage": garbage_peer.port, "silent": silent_peer.port,
+                  "closed": free_port()})
+    return ports
 
 
-def exporter_config(scenarios, ports, dns_address):
+def tls_fixture(s):
+    """The scenarios.py Scenario of an https scenario; checks that both expect the same result."""
+    assert s.protocol == "https", s
+    sc = tls_scenarios.SCENARIOS.get(s.backend)
+    assert sc is not None, f"scenario {s}: no TLS scenario {s.backend!r} in scenarios.py"
+    if s.reason != sc.reason or (s.state == "healthy") != sc.healthy:
+        fail(f"scenario {s}: the TLS fixture expects {sc.reason or 'healthy'}")
+    return sc
+
+
+def toml_value(v):
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def exporter_config(scenarios, ports, dns_address, pki):
     pools, settings = {}, {}
     for s in scenarios:
         pool = pools.setdefault(s.pool, {"servers": [], "settings": set()})
@@ -157,7 +223,9 @@ def exporter_config(scenarios, ports, dns_address):
         spec = (s.backend, s.path, s.protocol)
         if settings.setdefault(s.settings, spec) != spec:
             fail(f"scenario {s}: settings {s.settings} used with two backends or paths")
-    out = [f'[exporter]\ndns_servers = ["{dns_address}"]\n']
+    bundle = os.path.join(pki, tls_scenarios.WELL_KNOWN_BUNDLE)
+    out = [f'[exporter]\ndns_servers = ["{dns_address}"]\n'
+           f'well_known_ca_bundle = {toml_value(bundle)}\n']
     for name, pool in pools.items():
         if len(pool["settings"]) != 1:
             fail(f"pool {name} has several settings: every server x settings would be probed")
@@ -165,8 +233,12 @@ def exporter_config(scenarios, ports, dns_address):
         out.append(f'[[backend_pool]]\nname = "{name}"\nservers = [{servers}]\n'
                    f'backend_settings = ["{next(iter(pool["settings"]))}"]\n')
     for name, (backend, path, protocol) in settings.items():
-        out.append(f'[[backend_settings]]\nname = "{name}"\nprotocol = "{protocol}"\n'
-                   f'port = {ports[backend]}\nprobe = "{name}"\n')
+        keys = {"protocol": protocol}
+        if protocol == "https":  # protocol, host_name, trusted_root_certificates
+            keys = tls_scenarios.backend_settings(tls_scenarios.SCENARIOS[backend], pki)
+        out.append(f'[[backend_settings]]\nname = "{name}"\nport = {ports[backend]}\n'
+                   f'probe = "{name}"\n'
+                   + "".join(f"{k} = {toml_value(v)}\n" for k, v in keys.items()))
         out.append(f'[[probe]]\nname = "{name}"\npath = "{path}"\ninterval = "{PROBE_INTERVAL}"\n'
                    f'timeout = "{PROBE_TIMEOUT}"\n[probe.match]\nstatus_codes = ["200-399"]\n')
     return "\n".join(out)
@@ -239,9 +311,51 @@ def category_alerts(rules):
     return out
 
 
-def expected_alerts(scenarios, rules, instance):
-    """{frozenset(labels): expected value or None} of every alert the scenarios must raise."""
+EXPIRING_SOON = 14 * 86400  # BackendHealthTlsCertificateExpiringSoon's window (checked below)
+PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n?", re.S)
+
+
+def presented_not_after(sc, pki):
+    """notAfter (unix time) of every certificate a TLS scenario's server presents, read from its
+    PKI files with the openssl CLI; [] when the server presents no chain (handshake failures)."""
+    if sc.kind != "tls" or sc.reason == "tls_handshake_error":
+        return []
+    out = []
+    for name in tls_scenarios.presented_files(sc):
+        with open(os.path.join(pki, name), encoding="ascii") as f:
+            pems = PEM_CERT.findall(f.read())
+        assert pems, f"{name}: no certificate"
+        for pem in pems:
+            p = subprocess.run(["openssl", "x509", "-noout", "-enddate"], input=pem, text=True,
+                               capture_output=True, check=True,
+                               env=dict(os.environ, OPENSSL_CONF="/dev/null"))
+            date = p.stdout.strip().removeprefix("notAfter=")  # "Dec  1 16:03:04 2026 GMT"
+            out.append(datetime.strptime(date, "%b %d %H:%M:%S %Y GMT")
+                       .replace(tzinfo=timezone.utc).timestamp())
+    return out
+
+
+def certificate_alert_rules(rules):
+    """(expiring-soon alert, expired alert); fails if the rules no longer say what this test
+    assumes (earliest notAfter of the chain, a 14-day window)."""
+    soon, expired = "BackendHealthTlsCertificateExpiringSoon", "BackendHealthTlsCertificateExpired"
+
+    def squash(name):
+        return re.sub(r"\s+", " ", rules[name]["expr"]).strip()
+
+    metric = "min without (position) (backend_health_tls_cert_not_after_timestamp_seconds)"
+    assert squash(soon) == (f"({metric} - time() < 14 * 86400) and ({metric} - time() > 0)"), \
+        squash(soon)
+    assert squash(expired) == f"time() - {metric} >= 0", squash(expired)
+    return soon, expired
+
+
+def expected_alerts(scenarios, rules, instance, pki, now):
+    """{frozenset(labels): expected value} of every alert the scenarios must raise. The value is
+    None (not checked), a number, or ("until"|"since", unix time): the seconds from the
+    evaluation time to that time, or since it."""
     by_category = category_alerts(rules)
+    soon, expired = certificate_alert_rules(rules)
     common = {"job": JOB, "instance": instance}
     out = {}
 
@@ -253,11 +367,19 @@ def expected_alerts(scenarios, rules, instance):
     groups = {}
     for s in scenarios:
         groups.setdefault((s.pool, s.settings), []).append(s)
+        where = {"pool": s.pool, "settings": s.settings, "server": s.server}
         if s.reason is not None:
             assert s.category in by_category, f"no alert for category {s.category}"
-            add(by_category[s.category], {"pool": s.pool, "settings": s.settings,
-                                          "server": s.server, "category": s.category,
-                                          "reason": s.reason})
+            add(by_category[s.category], {**where, "category": s.category, "reason": s.reason})
+        # Certificate alerts: on the earliest notAfter of the presented chain, whatever the
+        # verdict (the exporter exports the expiry also when verification fails).
+        not_after = presented_not_after(tls_fixture(s), pki) if s.protocol == "https" else []
+        if not_after:
+            earliest = min(not_after)
+            if earliest <= now:
+                add(expired, where, ("since", earliest))
+            elif earliest - now < EXPIRING_SOON:
+                add(soon, where, ("until", earliest))
     for (pool, settings), members in groups.items():
         healthy = sum(1 for s in members if s.state == "healthy")
         failing = sum(1 for s in members if s.reason not in (None, "not_yet_probed"))
@@ -370,18 +492,21 @@ def check_sample_matches_live(live_text):
         problems.append(f"metric families (name, type) only live: "
                         f"{sorted(live_families - sample_families)}, only in the sample: "
                         f"{sorted(sample_families - live_families)}")
+    # The scenarios give every metric of the sample live series (TLS included), so the label
+    # names of every metric are compared.
     for name in sorted(set(live_labels) | set(sample_labels)):
         if name in live_labels and name in sample_labels and live_labels[name] != sample_labels[name]:
             problems.append(f"{name}: label names live {sorted(live_labels[name])}, "
                             f"sample {sorted(sample_labels[name])}")
         elif name in live_labels and name not in sample_labels:
             problems.append(f"{name}: series live, none in the sample")
-    # Metrics with no live series (TLS ones: no https scenario) are only compared by family.
-    unchecked = sorted(set(sample_labels) - set(live_labels))
+        elif name not in live_labels:
+            problems.append(f"{name}: series in the sample, none live (add a scenario that "
+                            "produces it)")
     if problems:
         fail(f"{SAMPLE} differs from the live exporter's /metrics:\n  " + "\n  ".join(problems))
-    print(f"sample matches the live exposition ({len(live_families)} families; label names not "
-          f"checked live for {unchecked or 'none'})")
+    print(f"sample matches the live exposition ({len(live_families)} families, {len(live_labels)} "
+          "metrics with their label names)")
 
 
 def check_rules_loaded(prom, rules):
@@ -397,6 +522,15 @@ def check_rules_loaded(prom, rules):
     short = float(SHORT_FOR.rstrip("s"))
     assert all(r["duration"] == short for r in loaded if r["type"] == "alerting"), loaded
     print(f"{len(names)} alert rules loaded, all evaluating without error")
+
+
+# Labels an alert's description does not name (yet). The certificate alerts do not say which
+# exporter saw the chain; fixing the text also needs deploy/tools/generate.py to regenerate the
+# PrometheusRule in deploy/. An entry whose label the description does name fails the test.
+DESCRIPTION_GAPS = {
+    "BackendHealthTlsCertificateExpiringSoon": {"instance"},
+    "BackendHealthTlsCertificateExpired": {"instance"},
+}
 
 
 def check_alerts(prom, rules, expected):
@@ -424,13 +558,19 @@ def check_alerts(prom, rules, expected):
         assert ann["summary"] == rules[name]["annotations"]["summary"], (where, ann["summary"])
         for text in ann.values():
             assert "<no value>" not in text and "{{" not in text, (where, text)
+        gaps = DESCRIPTION_GAPS.get(name, set())
         for label in ("pool", "settings", "server", "reason", "instance"):
             if label in labels:
-                assert labels[label] in ann["description"], (where, label, ann["description"])
+                named = labels[label] in ann["description"]
+                assert named != (label in gaps), (where, label, ann["description"], gaps)
         assert ann["runbook_url"].endswith("/dashboards/runbooks.md#" + name.lower()), \
             (where, ann["runbook_url"])
-        if expected[key] is not None:
-            assert float(alert["value"]) == expected[key], (where, alert["value"], expected[key])
+        want, tolerance = expected[key], 0
+        if isinstance(want, tuple):  # seconds until / since a notAfter at the last evaluation
+            kind, at = want
+            want, tolerance = (at - time.time()) if kind == "until" else (time.time() - at), 30
+        if want is not None:
+            assert abs(float(alert["value"]) - want) <= tolerance, (where, alert["value"], want)
     counts = {}
     for key in got:
         name = dict(key)["alertname"]
@@ -453,53 +593,75 @@ def panel_queries(variables):
     return queries
 
 
-def check_panel_queries(prom, instance, tls_probed):
-    allowed = {} if tls_probed else dict(TLS_ONLY_QUERIES)
+def check_panel_queries(prom, instance, scenarios):
+    """Every panel and variable query returns data, in one pass with every variable on "All" and
+    one pass per server of DRILL_DOWNS; the TLS_ONLY_QUERIES only where an https server is
+    selected (and they must be empty where none is)."""
     base = {"job": JOB, "instance": instance, "__rate_interval": RATE_INTERVAL}
-    pool, settings, server = DRILL_DOWN
-    passes = [("all", base),
-              ("drill-down", {**base, "pool": pool, "settings": settings, "server": server})]
-    seen_allowed, failures, ran = set(), [], 0
-    done = set()
+
+    def https(selected):
+        return any(s.protocol == "https" for s in selected)
+
+    passes = [("all", base, https(scenarios))]
+    for pool, settings, server in DRILL_DOWNS:
+        selected = [s for s in scenarios
+                    if (s.pool, s.settings, s.server) == (pool, settings, server)]
+        assert selected, f"drill-down {pool}/{settings}/{server} is no scenario"
+        passes.append((f"drill-down {pool}/{settings}/{server}",
+                       {**base, "pool": pool, "settings": settings, "server": server},
+                       https(selected)))
+    failures, results, seen_tls, ran = [], {}, set(), 0
     now = time.time()
-    for pass_name, variables in passes:
+
+    def run(q):
+        """(error or None, has data); each distinct query runs once."""
+        nonlocal ran
+        doc = prom.api("/api/v1/query", query=q["expr"], time=f"{now:.3f}")
+        ran += 1
+        if doc.get("status") != "success":
+            return f"error: {doc.get('error')}", False
+        has_data = bool(doc["data"]["result"])
+        if not q["instant"] and q["kind"] == "panel":
+            rng = prom.api("/api/v1/query_range", query=q["expr"], start=f"{now - 10:.3f}",
+                           end=f"{now:.3f}", step="1")
+            ran += 1
+            if rng.get("status") != "success":
+                return f"query_range error: {rng.get('error')}", False
+            has_data = has_data and bool(rng["data"]["result"])
+        return None, has_data
+
+    for pass_name, variables, tls in passes:
         for q in panel_queries(variables):
-            if q["expr"] in done:
-                continue
-            done.add(q["expr"])
+            cache_key = (q["expr"], q["instant"], q["kind"])
+            if cache_key not in results:
+                results[cache_key] = run(q)
+            error, has_data = results[cache_key]
             key = (q["dashboard"], q["panel_id"], q["ref_id"])  # "dashboard" is the uid
             what = (f"[{pass_name}] {q['dashboard']} {q['kind']} {q['panel_id']} "
                     f"{q['title']!r} {q['ref_id'] or ''}: {q['expr']}")
-            doc = prom.api("/api/v1/query", query=q["expr"], time=f"{now:.3f}")
-            ran += 1
-            if doc.get("status") != "success":
-                failures.append(f"{what}\n    error: {doc.get('error')}")
+            if error:
+                failures.append(f"{what}\n    {error}")
                 continue
-            has_data = bool(doc["data"]["result"])
-            if not q["instant"] and q["kind"] == "panel":
-                rng = prom.api("/api/v1/query_range", query=q["expr"], start=f"{now - 10:.3f}",
-                               end=f"{now:.3f}", step="1")
-                ran += 1
-                if rng.get("status") != "success":
-                    failures.append(f"{what}\n    query_range error: {rng.get('error')}")
+            if q["kind"] == "panel" and key in TLS_ONLY_QUERIES:
+                assert TLS_ONLY_QUERIES[key] == q["title"], \
+                    f"TLS_ONLY_QUERIES entry {key} is titled {q['title']!r}"
+                seen_tls.add(key)
+                if not tls:
+                    if has_data:
+                        failures.append(f"{what}\n    returns certificate data although no https "
+                                        "server is selected")
                     continue
-                has_data = has_data and bool(rng["data"]["result"])
-            if q["kind"] == "panel" and key in allowed:
-                assert allowed[key] == q["title"], f"allow-list entry {key} is titled {q['title']!r}"
-                seen_allowed.add(key)
-                if has_data:
-                    failures.append(f"{what}\n    returns data although TLS_ONLY_QUERIES allows it "
-                                    "to be empty: remove it from the list")
-                continue
             if not has_data:
                 failures.append(f"{what}\n    returned no data")
-    stale = set(allowed) - seen_allowed
+    stale = set(TLS_ONLY_QUERIES) - seen_tls
     if stale:
         failures.append(f"TLS_ONLY_QUERIES entries that match no query: {sorted(stale)}")
     if failures:
         fail(f"{len(failures)} dashboard queries failed:\n  " + "\n  ".join(failures))
-    print(f"{len(done)} distinct panel and variable queries ({ran} API calls) returned data"
-          + (f"; {len(seen_allowed)} TLS-only queries empty as allowed" if seen_allowed else ""))
+    print(f"{len(results)} distinct panel and variable queries ({ran} API calls) in "
+          f"{len(passes)} passes returned data; the {len(TLS_ONLY_QUERIES)} certificate queries "
+          f"with data in {sum(1 for p in passes if p[2])} (https) and empty in "
+          f"{sum(1 for p in passes if not p[2])} (http only)")
 
 
 def check_linters_against(metrics_url):
@@ -524,10 +686,14 @@ def test_live_prometheus():
     cleanup = []
     ok = False
     try:
-        ports = start_backends(cleanup)
+        for s in SCENARIOS:
+            if s.protocol == "https":
+                tls_fixture(s)
+        pki = tls_scenarios.make_pki(os.path.join(tmp, "pki"))
+        ports = start_backends(cleanup, SCENARIOS, pki)
         dns = DnsServer({s.server: s.dns for s in SCENARIOS if s.dns is not None})
         cleanup.append(dns.close)
-        config = exporter_config(SCENARIOS, ports, dns.address)
+        config = exporter_config(SCENARIOS, ports, dns.address, pki)
         exporter = Exporter(config, workdir=tmp)
         try:
             live = exporter.wait_for(scenarios_reached, timeout=15,
@@ -552,9 +718,9 @@ def test_live_prometheus():
 
                 wait_until(scraped, timeout=10, what="Prometheus to scrape the exporter")
                 check_rules_loaded(prom, rules)
-                check_alerts(prom, rules, expected_alerts(SCENARIOS, rules, instance))
-                check_panel_queries(prom, instance,
-                                    tls_probed=any(s.protocol == "https" for s in SCENARIOS))
+                check_alerts(prom, rules,
+                             expected_alerts(SCENARIOS, rules, instance, pki, time.time()))
+                check_panel_queries(prom, instance, SCENARIOS)
                 wait_until(lambda: prom.data("/api/v1/targets")["activeTargets"][0]["lastError"]
                            == "", timeout=5, what="scrapes without error")
             except BaseException:
