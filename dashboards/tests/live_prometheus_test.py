@@ -527,10 +527,7 @@ def check_rules_loaded(prom, rules):
 # Labels an alert's description does not name (yet). The certificate alerts do not say which
 # exporter saw the chain; fixing the text also needs deploy/tools/generate.py to regenerate the
 # PrometheusRule in deploy/. An entry whose label the description does name fails the test.
-DESCRIPTION_GAPS = {
-    "BackendHealthTlsCertificateExpiringSoon": {"instance"},
-    "BackendHealthTlsCertificateExpired": {"instance"},
-}
+DESCRIPTION_GAPS = {}
 
 
 def check_alerts(prom, rules, expected):
