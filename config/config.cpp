@@ -164,6 +164,18 @@ class ConfigReader {
     }
   }
 
+  void missingKey(const toml::table& t, std::string_view section, std::string_view key) {
+    error(t.source(),
+          std::string(section) + " is missing the required key \"" + std::string(key) + "\"");
+  }
+
+  // "<section>.<key> must be <expected>, not <what the node is>".
+  void wrongType(const toml::node& node, std::string_view section, std::string_view key,
+                 std::string_view expected) {
+    error(node.source(), std::string(section) + "." + std::string(key) + " must be " +
+                             std::string(expected) + ", not " + std::string(typeName(node)));
+  }
+
   const toml::table* expectTable(const toml::node& node, std::string_view what) {
     if (const auto* t = node.as_table()) {
       return t;
@@ -197,16 +209,14 @@ class ConfigReader {
     const auto* node = t.get(key);
     if (node == nullptr) {
       if (required) {
-        error(t.source(),
-              std::string(section) + " is missing the required key \"" + std::string(key) + "\"");
+        missingKey(t, section, key);
       }
       return std::nullopt;
     }
     if (const auto* s = node->as_string()) {
       return s->get();
     }
-    error(node->source(), std::string(section) + "." + std::string(key) +
-                              " must be a string, not " + std::string(typeName(*node)));
+    wrongType(*node, section, key, "a string");
     return std::nullopt;
   }
 
@@ -230,9 +240,7 @@ class ConfigReader {
     if (const auto* b = node->as_boolean()) {
       return b->get();
     }
-    error(node->source(), std::string(section) + "." + std::string(key) +
-                              " must be a boolean (true or false), not " +
-                              std::string(typeName(*node)));
+    wrongType(*node, section, key, "a boolean (true or false)");
     return std::nullopt;
   }
 
@@ -244,8 +252,7 @@ class ConfigReader {
     }
     const auto* i = node->as_integer();
     if (i == nullptr) {
-      error(node->source(), std::string(section) + "." + std::string(key) +
-                                " must be an integer, not " + std::string(typeName(*node)));
+      wrongType(*node, section, key, "an integer");
       return std::nullopt;
     }
     if (i->get() < min || i->get() > max) {
@@ -264,16 +271,13 @@ class ConfigReader {
     const auto* node = t.get(key);
     if (node == nullptr) {
       if (required) {
-        error(t.source(),
-              std::string(section) + " is missing the required key \"" + std::string(key) + "\"");
+        missingKey(t, section, key);
       }
       return std::nullopt;
     }
     const auto* array = node->as_array();
     if (array == nullptr) {
-      error(node->source(), std::string(section) + "." + std::string(key) +
-                                " must be an array of strings, not " +
-                                std::string(typeName(*node)));
+      wrongType(*node, section, key, "an array of strings");
       return std::nullopt;
     }
     std::vector<std::string> values;
@@ -308,9 +312,7 @@ class ConfigReader {
     }
     const auto* s = node->as_string();
     if (s == nullptr) {
-      error(node->source(), std::string(section) + "." + std::string(key) +
-                                " must be a duration string such as \"5s\", not " +
-                                std::string(typeName(*node)));
+      wrongType(*node, section, key, "a duration string such as \"5s\"");
       return std::nullopt;
     }
     auto parsed = parseDuration(s->get());
