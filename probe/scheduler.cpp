@@ -81,15 +81,13 @@ ProbeScheduler::~ProbeScheduler() {
   shutdown();
 }
 
-ProbeEnvironment ProbeScheduler::environment() const {
+ProbeEnvironment ProbeScheduler::environment() {
   ProbeEnvironment env;
   env.loop = loop_;
   env.resolver = resolver_;
-  env.last_known = const_cast<LastKnownAddresses*>(&last_known_);
+  env.last_known = &last_known_;
   env.max_response_bytes = max_response_bytes_;
-  env.tls_for = [self = const_cast<ProbeScheduler*>(this)](const ProbeTarget& target) {
-    return self->tlsFor(target);
-  };
+  env.tls_for = [this](const ProbeTarget& target) { return tlsFor(target); };
   return env;
 }
 

@@ -60,7 +60,7 @@ class ProbeScheduler {
   void onDue(const std::shared_ptr<Entry>& entry);
   void launch(const std::shared_ptr<Entry>& entry, std::uint64_t due_ns);
   void onResult(Entry& entry, ProbeResult result);
-  ProbeEnvironment environment() const;
+  ProbeEnvironment environment();
   std::shared_ptr<const TlsSettings> tlsFor(const ProbeTarget& target);
   void publishInFlight();
 
