@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/host_port.h"
 #include "config/duration.h"
 #include "config/trusted_roots.h"
 
@@ -356,36 +357,16 @@ class ConfigReader {
   }
 
   bool checkDnsServer(const std::string& v, const toml::source_region& at) {
-    std::string host = v;
-    std::string port;
-    if (!v.empty() && v.front() == '[') {  // [IPv6]:port
-      auto close = v.find(']');
-      if (close == std::string::npos) {
-        error(at, "dns server \"" + v + "\": missing ']' after the IPv6 address");
-        return false;
-      }
-      host = v.substr(1, close - 1);
-      if (close + 1 < v.size()) {
-        if (v[close + 1] != ':') {
-          error(at, "dns server \"" + v + "\": expected ':PORT' after ']'");
-          return false;
-        }
-        port = v.substr(close + 2);
-      }
-    } else if (std::count(v.begin(), v.end(), ':') == 1) {
-      host = v.substr(0, v.find(':'));
-      port = v.substr(v.find(':') + 1);
-    }
-    if (!isIpLiteral(host)) {
-      error(at, "dns server \"" + v + "\" must be an IP address, optionally with :PORT");
+    auto parsed = parseHostPort(v);
+    if (!parsed.value) {
+      const bool bad_port_number = parsed.error.starts_with("port ");
+      error(at, "dns server \"" + v + "\": " +
+                    (bad_port_number ? std::string("port must be 1-65535") : parsed.error));
       return false;
     }
-    if (!port.empty()) {
-      bool digits = std::all_of(port.begin(), port.end(), ::isdigit);
-      if (!digits || port.size() > 5 || std::stoi(port) < 1 || std::stoi(port) > 65535) {
-        error(at, "dns server \"" + v + "\": port must be 1-65535");
-        return false;
-      }
+    if (!isIpLiteral(parsed.value->host)) {
+      error(at, "dns server \"" + v + "\" must be an IP address, optionally with :PORT");
+      return false;
     }
     return true;
   }

@@ -1,5 +1,7 @@
 #include "config/targets.h"
 
+#include "common/host_port.h"
+
 namespace bhe {
 
 std::string TargetKey::str() const {
@@ -43,10 +45,7 @@ std::string effectiveHostName(const ProbeConfig* probe, const BackendSettingsCon
 
 std::string hostHeaderValue(const std::string& host, Protocol protocol, int port) {
   // Application Gateway's default probe asks for <protocol>://127.0.0.1:<port>/.
-  std::string name = host.empty() ? "127.0.0.1" : host;
-  if (name.find(':') != std::string::npos) {
-    name = "[" + name + "]";  // IPv6 literal
-  }
+  std::string name = bracketIpv6(host.empty() ? "127.0.0.1" : host);
   int default_port = protocol == Protocol::kHttps ? 443 : 80;
   if (port != default_port) {
     name += ":" + std::to_string(port);

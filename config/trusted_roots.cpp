@@ -1,6 +1,6 @@
 #include "config/trusted_roots.h"
 
-#include "probe/tls/certificate_file.h"
+#include "pki/certificate_file.h"
 
 namespace bhe {
 

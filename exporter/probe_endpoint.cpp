@@ -2,8 +2,7 @@
 
 #include <prometheus/text_serializer.h>
 
-#include <algorithm>
-
+#include "common/host_port.h"
 #include "config/config.h"
 #include "exporter/metrics.h"
 
@@ -64,30 +63,13 @@ ArbitraryTarget parseArbitraryTarget(const std::string& url, std::chrono::millis
   auto slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
   t.path = slash == std::string::npos ? "/" : rest.substr(slash);
-  std::string host = authority;
-  std::string port;
-  if (!authority.empty() && authority.front() == '[') {  // [IPv6]:port
-    auto close = authority.find(']');
-    if (close == std::string::npos) {
-      return {std::nullopt, "unterminated IPv6 address in target"};
-    }
-    host = authority.substr(1, close - 1);
-    std::string after = authority.substr(close + 1);
-    if (!after.empty() && after.front() != ':') {
-      return {std::nullopt, "bad port in target"};
-    }
-    port = after.empty() ? "" : after.substr(1);
-  } else if (std::count(authority.begin(), authority.end(), ':') == 1) {
-    host = authority.substr(0, authority.find(':'));
-    port = authority.substr(authority.find(':') + 1);
+  auto parsed = parseHostPort(authority);
+  if (!parsed.value) {
+    return {std::nullopt, "bad target address \"" + authority + "\": " + parsed.error};
   }
-  if (!port.empty() || authority.ends_with(":")) {
-    if (port.empty() || port.size() > 5 ||
-        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-        std::stoi(port) < 1 || std::stoi(port) > 65535) {
-      return {std::nullopt, "bad port in target"};
-    }
-    t.port = std::stoi(port);
+  const std::string& host = parsed.value->host;
+  if (parsed.value->port) {
+    t.port = *parsed.value->port;
   }
   if (!isIpLiteral(host) && !isValidHostName(host)) {
     return {std::nullopt, "bad host in target"};

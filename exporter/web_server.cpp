@@ -6,6 +6,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "common/host_port.h"
+
 namespace bhe {
 namespace {
 
@@ -83,22 +85,18 @@ std::map<std::string, std::string> parseQuery(const char* query) {
 }  // namespace
 
 std::string civetListeningPorts(const std::string& listen_address) {
-  auto colon = listen_address.rfind(':');
-  if (colon == std::string::npos) {
+  auto parsed = parseHostPort(
+      listen_address, {.port_required = true, .allow_port_zero = true, .allow_empty_host = true});
+  if (!parsed.value) {
     throw std::runtime_error("--web.listen-address \"" + listen_address +
-                             "\" must be HOST:PORT or :PORT");
+                             "\" must be HOST:PORT or :PORT (" + parsed.error + ")");
   }
-  std::string host = listen_address.substr(0, colon);
-  std::string port = listen_address.substr(colon + 1);
-  if (port.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      std::stoi(port) > 65535) {
-    throw std::runtime_error("--web.listen-address \"" + listen_address + "\": bad port");
-  }
+  const std::string& host = parsed.value->host;
+  const std::string port = std::to_string(*parsed.value->port);
   if (host.empty() || host == "0.0.0.0") {
     return port;
   }
-  if (host.front() == '[') {
+  if (host.find(':') != std::string::npos) {
     throw std::runtime_error("--web.listen-address \"" + listen_address +
                              "\": IPv6 listening is not supported by this build's civetweb");
   }

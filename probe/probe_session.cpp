@@ -4,6 +4,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/host_port.h"
 #include "common/log.h"
 #include "common/time_format.h"
 #include "config/duration.h"
@@ -18,13 +19,6 @@ constexpr std::size_t kReadBufferBytes = 16 * 1024;
 
 double secondsBetween(std::uint64_t from_ns, std::uint64_t to_ns) {
   return to_ns > from_ns ? static_cast<double>(to_ns - from_ns) / 1e9 : 0.0;
-}
-
-std::string hostPort(const std::string& address, int port) {
-  if (address.find(':') != std::string::npos) {
-    return "[" + address + "]:" + std::to_string(port);
-  }
-  return address + ":" + std::to_string(port);
 }
 
 class ProbeSession final : public ActiveProbe {
@@ -172,7 +166,7 @@ class ProbeSession final : public ActiveProbe {
   void connect(const std::string& address) {
     phase_ = ProbePhase::kConnect;
     result_.address = address;
-    peer_ = hostPort(address, target_->port);
+    peer_ = joinHostPort(address, target_->port);
     sockaddr_storage addr{};
     int rc =
         address.find(':') != std::string::npos

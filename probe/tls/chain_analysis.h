@@ -57,10 +57,10 @@
 #include <string_view>
 #include <vector>
 
+#include "pki/trust_anchors.h"
+#include "pki/x509.h"
 #include "probe/reason.h"
-#include "probe/tls/trust_anchors.h"
 #include "probe/tls/verify_error.h"
-#include "probe/tls/x509.h"
 
 namespace bhe {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "probe/tls/x509.h"
+#include "pki/x509.h"
 
 namespace bhe {
 

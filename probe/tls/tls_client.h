@@ -26,9 +26,9 @@
 #include <string_view>
 #include <vector>
 
-#include "probe/tls/trust_anchors.h"
+#include "pki/trust_anchors.h"
+#include "pki/x509.h"
 #include "probe/tls/verify_error.h"
-#include "probe/tls/x509.h"
 
 struct WOLFSSL;
 struct WOLFSSL_CTX;

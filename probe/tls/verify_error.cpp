@@ -8,7 +8,7 @@
 #include <array>
 #include <string_view>
 
-#include "probe/tls/x509.h"
+#include "pki/x509.h"
 
 namespace bhe {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/tls/certificate_file.h"
+#include "pki/certificate_file.h"
 #include "tls_test_support.h"
 
 namespace bhe {

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "probe/tls/certificate_file.h"
+#include "pki/certificate_file.h"
 
 namespace bhe::test {
 namespace {

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "probe/tls/trust_anchors.h"
-#include "probe/tls/x509.h"
+#include "pki/trust_anchors.h"
+#include "pki/x509.h"
 
 namespace bhe::test {
 

@@ -4,7 +4,7 @@
 #include <wolfssl/openssl/x509v3.h>
 // clang-format on
 
-#include "probe/tls/x509.h"
+#include "pki/x509.h"
 
 #include <arpa/inet.h>
 

@@ -1,6 +1,6 @@
-#include "probe/tls/trust_anchors.h"
+#include "pki/trust_anchors.h"
 
-#include "probe/tls/certificate_file.h"
+#include "pki/certificate_file.h"
 
 namespace bhe {
 namespace {

@@ -10,7 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "probe/tls/x509.h"
+#include "pki/x509.h"
 
 namespace bhe {
 

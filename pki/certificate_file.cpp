@@ -1,4 +1,4 @@
-#include "probe/tls/certificate_file.h"
+#include "pki/certificate_file.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "probe/tls/x509.h"
+#include "pki/x509.h"
 
 namespace bhe {
 

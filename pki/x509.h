@@ -1,5 +1,5 @@
 // A parsed X.509 certificate with the few fields the TLS phase reasons about, over wolfSSL's
-// compatibility layer. Kept behind this small class so nothing outside probe/tls includes
+// compatibility layer. Kept behind this small class so only pki/ and probe/tls include
 // wolfSSL headers (their include order is fragile: <wolfssl/options.h> must come first).
 #pragma once
 
@@ -17,8 +17,8 @@ namespace bhe {
 
 using Der = std::vector<std::uint8_t>;
 
-// wolfSSL_Init() once per process; every entry point of probe/tls calls it first. wolfSSL is
-// never cleaned up: contexts may live until exit.
+// wolfSSL_Init() once per process; every entry point of pki/ and probe/tls calls it first. wolfSSL
+// is never cleaned up: contexts may live until exit.
 void ensureWolfSslInitialized();
 
 class Certificate {

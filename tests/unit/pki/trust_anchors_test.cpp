@@ -1,5 +1,5 @@
 // Trust anchors: signer lookup by name AND signature, exact membership, bundle loading.
-#include "probe/tls/trust_anchors.h"
+#include "pki/trust_anchors.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Reading uploaded certificate files: PEM, base64 .cer, DER, and every way they can be wrong.
-#include "probe/tls/certificate_file.h"
+#include "pki/certificate_file.h"
 
 #include <gtest/gtest.h>
 
