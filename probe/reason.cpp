@@ -108,6 +108,24 @@ constexpr std::array<ReasonInfo, kReasonCount> kReasons{{
      "The exporter has no route to the server's address (network or host unreachable).",
      "Check the exporter host's routes (ip route get ADDRESS), VPN/peering and route tables; the "
      "backend itself may be fine, but the exporter cannot reach its network."},
+    {kTlsCertRevoked, "tls_cert_revoked", "tls", kUnhealthy,
+     "A certificate of the verified chain has been revoked by its CA (OCSP, stapled OCSP or "
+     "CRL).",
+     "The details name the revoked certificate, when it was revoked and why: install a newly "
+     "issued certificate (and, for a revoked intermediate, the CA's new chain) on the server; "
+     "check with openssl ocsp -issuer ISSUER -cert CERT -url URL."},
+    {kTlsRevocationUnknown, "tls_revocation_unknown", "tls", kUnknown,
+     "Revocation checking is on, and no OCSP responder or CRL distribution point of the "
+     "certificate could answer (refused, timed out, bad status, unparsable or badly signed).",
+     "Check that the exporter can reach the endpoint named in the details over HTTP (proxy, "
+     "egress policy, DNS); fetch it by hand with curl; if the CA's endpoints are not reachable "
+     "from this network, set check_revocation = false for these settings."},
+    {kExporterResourceExhausted, "exporter_resource_exhausted", "exporter", kUnknown,
+     "The exporter itself could not probe: it ran out of a local resource (file descriptors, "
+     "socket buffers or memory); the backend is not at fault.",
+     "Raise the exporter's file descriptor limit (ulimit -n, LimitNOFILE, the container "
+     "runtime's nofile) to at least max_concurrent_probes plus the web surface's connections, "
+     "or lower max_concurrent_probes; check the exporter's memory limit."},
 }};
 
 constexpr bool tableFollowsEnumOrder() {

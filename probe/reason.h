@@ -32,18 +32,22 @@ enum class Reason {
   kNotYetProbed,
   kDnsServerUnreachable,
   kNetworkUnreachable,
+  kTlsCertRevoked,
+  kTlsRevocationUnknown,
+  kExporterResourceExhausted,
 };
 
 struct ReasonInfo {
   Reason reason;
   std::string_view name;      // metric label value, e.g. "tcp_connect_error"
-  std::string_view category;  // "timeout", "dns", "tcp", "http", "tls", "unknown", "network"
+  std::string_view category;  // "timeout", "dns", "tcp", "http", "tls", "unknown", "network",
+                              // "exporter"
   HealthState state;          // the state a server with this reason is in
   std::string_view message;   // one sentence: what happened
   std::string_view hint;      // what to check to fix it
 };
 
-inline constexpr std::size_t kReasonCount = 20;
+inline constexpr std::size_t kReasonCount = 23;
 
 // Every reason, in the order of the contract's table.
 const std::array<ReasonInfo, kReasonCount>& allReasons();

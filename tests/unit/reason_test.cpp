@@ -9,7 +9,7 @@ namespace bhe {
 namespace {
 
 TEST(ReasonTable, NamesAndCategoriesFollowTheContract) {
-  // CONTRACT §3: name -> (category, state).
+  // The reason table of the README: name -> (category, state).
   const std::map<std::string, std::pair<std::string, HealthState>> contract{
       {"backend_timeout", {"timeout", HealthState::kUnhealthy}},
       {"dns_resolution_error", {"dns", HealthState::kUnhealthy}},
@@ -31,6 +31,10 @@ TEST(ReasonTable, NamesAndCategoriesFollowTheContract) {
       {"not_yet_probed", {"unknown", HealthState::kUnknown}},
       {"dns_server_unreachable", {"dns", HealthState::kUnknown}},
       {"network_unreachable", {"network", HealthState::kUnknown}},
+      // The second version's extensions.
+      {"tls_cert_revoked", {"tls", HealthState::kUnhealthy}},
+      {"tls_revocation_unknown", {"tls", HealthState::kUnknown}},
+      {"exporter_resource_exhausted", {"exporter", HealthState::kUnknown}},
   };
   ASSERT_EQ(allReasons().size(), contract.size());
   for (const auto& info : allReasons()) {
