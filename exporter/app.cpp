@@ -11,6 +11,9 @@
 #include <memory>
 
 #include "common/log.h"
+#include "common/uv_dispatcher.h"
+#include "common/uv_handle.h"
+#include "common/version.h"
 #include "config/config.h"
 #include "config/duration.h"
 #include "config/targets.h"
@@ -20,10 +23,10 @@
 #include "exporter/probe_endpoint.h"
 #include "exporter/web_auth.h"
 #include "exporter/web_server.h"
+#include "probe/probe_engine.h"
 #include "probe/probe_result.h"
-#include "probe/scheduler.h"
-#include "probe/status_board.h"
-#include "probe/version.h"
+#include "probe/publish/state_change_log.h"
+#include "probe/publish/status_board.h"
 
 namespace bhe {
 
@@ -41,17 +44,13 @@ void logConfigErrors(const std::vector<ConfigError>& errors, std::string_view wh
   }
 }
 
-// Closes every handle still open on the loop and runs it until they are gone.
-void drainLoop(uv_loop_t* loop) {
-  uv_walk(
-      loop,
-      [](uv_handle_t* h, void*) {
-        if (!uv_is_closing(h)) {
-          uv_close(h, nullptr);
-        }
-      },
-      nullptr);
+// Runs the loop until the owners closed their handles, then closes the loop itself.
+void finishLoop(UvDispatcher& dispatcher) {
+  uv_loop_t* loop = dispatcher.loop();
+  uv_run(loop, UV_RUN_DEFAULT);  // probes hand over their results, closed handles go
+  dispatcher.close();
   uv_run(loop, UV_RUN_DEFAULT);
+  uv_loop_close(loop);
 }
 
 // Everything the running exporter is made of, living on the main thread's loop.
@@ -66,17 +65,21 @@ class Exporter {
       : options_(options),
         config_(std::move(config)),
         auth_(std::move(auth)),
-        scheduler_(uv_default_loop(), board_),
+        dispatcher_(uv_default_loop()),
+        sinks_({&board_, &state_change_log_}),
+        engine_(dispatcher_, sinks_, EngineOptions{options.enable_arbitrary_probe}),
         metrics_(board_),
         bridge_(uv_default_loop()) {}
 
   int run() {
-    uv_loop_t* loop = uv_default_loop();
-    scheduler_.setLagObserver([this](double s) { metrics_.observeScheduleLag(s); });
+    engine_.runner().setLagObserver([this](double s) { metrics_.observeScheduleLag(s); });
+    engine_.runner().setInFlightObserver([this](int n) { board_.probes_in_flight = n; });
     try {
-      scheduler_.apply(config_);
+      engine_.apply(config_);
     } catch (const std::exception& e) {
       log::error("cannot start probing", {{"error", e.what()}});
+      stop();
+      finishLoop(dispatcher_);
       return 1;
     }
     metrics_.recordReload(true);
@@ -85,36 +88,20 @@ class Exporter {
       web_.start(options_.listen_address);
     } catch (const std::exception& e) {
       log::error("cannot start the web server", {{"error", e.what()}});
-      scheduler_.shutdown();
-      bridge_.close();
-      drainLoop(loop);
+      stop();
+      finishLoop(dispatcher_);
       return 1;
     }
     ready_ = true;
     log::info("backend-health-exporter started", {{"version", kBheVersion},
                                                   {"revision", kBheRevision},
                                                   {"config", config_.file},
-                                                  {"targets", scheduler_.targetCount()},
+                                                  {"targets", engine_.targetCount()},
                                                   {"listen_address", options_.listen_address},
                                                   {"port", web_.port()}});
-
-    uv_signal_init(loop, &sigterm_);
-    uv_signal_init(loop, &sigint_);
-    uv_signal_init(loop, &sighup_);
-    sigterm_.data = sigint_.data = sighup_.data = this;
-    auto stop = [](uv_signal_t* s, int signum) {
-      static_cast<Exporter*>(s->data)->shutdown(signum == SIGTERM ? "SIGTERM" : "SIGINT");
-    };
-    uv_signal_start(&sigterm_, stop, SIGTERM);
-    uv_signal_start(&sigint_, stop, SIGINT);
-    uv_signal_start(
-        &sighup_, [](uv_signal_t* s, int) { static_cast<Exporter*>(s->data)->reload("SIGHUP"); },
-        SIGHUP);
+    watchSignals();
     watchConfig();
-
-    uv_run(loop, UV_RUN_DEFAULT);
-    drainLoop(loop);
-    uv_loop_close(loop);
+    finishLoop(dispatcher_);
     log::info("backend-health-exporter stopped");
     return 0;
   }
@@ -210,7 +197,7 @@ class Exporter {
       }
       TargetKey key{r.query.at("pool"), r.query.at("settings"), r.query.at("server")};
       auto found = onLoop<std::shared_ptr<const ProbeTarget>>(
-          [this, key](auto done) { done(scheduler_.findTarget(key)); }, std::chrono::seconds(5));
+          [this, key](auto done) { done(engine_.findTarget(key)); }, std::chrono::seconds(5));
       if (!found) {
         return textResponse(503, "the exporter is shutting down\n");
       }
@@ -222,7 +209,7 @@ class Exporter {
       target = *found;
     }
     auto result = onLoop<ProbeResult>(
-        [this, target, debug](auto done) { scheduler_.probeTarget(target, debug, done); },
+        [this, target, debug](auto done) { engine_.probeNow(target, debug, done); },
         target->timeout + std::chrono::seconds(5));
     if (!result) {
       return textResponse(503, "the probe did not complete (the exporter is shutting down?)\n");
@@ -234,22 +221,45 @@ class Exporter {
         200, "text/plain; version=0.0.4; charset=utf-8", renderProbeMetrics(*target, *result), {}};
   }
 
+  void watchSignals() {
+    uv_loop_t* loop = dispatcher_.loop();
+    auto stop_on = [this, loop](UvHandle<uv_signal_t>& handle, int signum) {
+      handle = UvHandle<uv_signal_t>([loop](uv_signal_t* h) { return uv_signal_init(loop, h); });
+      handle->data = this;
+      uv_signal_start(
+          handle.get(),
+          [](uv_signal_t* s, int signum) {
+            static_cast<Exporter*>(s->data)->shutdown(signum == SIGTERM ? "SIGTERM" : "SIGINT");
+          },
+          signum);
+    };
+    stop_on(sigterm_, SIGTERM);
+    stop_on(sigint_, SIGINT);
+    sighup_ = UvHandle<uv_signal_t>([loop](uv_signal_t* h) { return uv_signal_init(loop, h); });
+    sighup_->data = this;
+    uv_signal_start(
+        sighup_.get(),
+        [](uv_signal_t* s, int) { static_cast<Exporter*>(s->data)->reload("SIGHUP"); }, SIGHUP);
+  }
+
   void watchConfig() {
     auto interval = parseDuration(options_.config_watch_interval);
     if (!interval.value || interval.value->count() == 0) {
       return;
     }
-    uv_fs_poll_init(uv_default_loop(), &config_watch_);
-    config_watch_.data = this;
+    uv_loop_t* loop = dispatcher_.loop();
+    config_watch_ =
+        UvHandle<uv_fs_poll_t>([loop](uv_fs_poll_t* h) { return uv_fs_poll_init(loop, h); });
+    config_watch_->data = this;
     uv_fs_poll_start(
-        &config_watch_,
+        config_watch_.get(),
         [](uv_fs_poll_t* h, int status, const uv_stat_t*, const uv_stat_t*) {
-          if (status == 0) {
-            static_cast<Exporter*>(h->data)->reload("config file changed");
+          auto* self = static_cast<Exporter*>(h->data);
+          if (self != nullptr && status == 0) {
+            self->reload("config file changed");
           }
         },
         options_.config_file.c_str(), static_cast<unsigned>(interval.value->count()));
-    watching_ = true;
   }
 
   // Loop thread. Validates the file again; a bad config leaves the running one untouched.
@@ -265,7 +275,7 @@ class Exporter {
       return outcome;
     }
     try {
-      scheduler_.apply(*load.config);
+      engine_.apply(*load.config);
     } catch (const std::exception& e) {
       log::error("config reload rejected, keeping the running config", {{"error", e.what()}});
       outcome.errors = std::string(e.what()) + "\n";
@@ -274,7 +284,7 @@ class Exporter {
     }
     config_ = std::move(*load.config);
     metrics_.recordReload(true);
-    log::info("config reloaded", {{"trigger", trigger}, {"targets", scheduler_.targetCount()}});
+    log::info("config reloaded", {{"trigger", trigger}, {"targets", engine_.targetCount()}});
     outcome.ok = true;
     return outcome;
   }
@@ -282,31 +292,36 @@ class Exporter {
   void shutdown(std::string_view why) {
     log::info("shutting down", {{"signal", why}});
     ready_ = false;
-    web_.stop();  // joins the web threads: no handler runs past this point
-    bridge_.close();
-    scheduler_.shutdown();
-    for (uv_signal_t* s : {&sigterm_, &sigint_, &sighup_}) {
-      uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
-    }
-    if (watching_) {
-      uv_close(reinterpret_cast<uv_handle_t*>(&config_watch_), nullptr);
-    }
+    stop();
+  }
+
+  // Each owner closes what it owns; the loop ends when nothing is left.
+  void stop() {
+    bridge_.close();     // no new work from web threads
+    engine_.shutdown();  // on-demand probes waiting on web threads end now
+    web_.stop();         // joins the web threads: no handler runs past this point
+    sigterm_.close();
+    sigint_.close();
+    sighup_.close();
+    config_watch_.close();
   }
 
   ExporterOptions options_;
   Config config_;
   std::optional<BasicAuth> auth_;
+  UvDispatcher dispatcher_;
   StatusBoard board_;
-  ProbeScheduler scheduler_;
+  StateChangeLog state_change_log_;
+  HealthSinks sinks_;
+  ProbeEngine engine_;
   ExporterMetrics metrics_;
   LoopBridge bridge_;
   WebServer web_;
   std::atomic<bool> ready_{false};
-  uv_signal_t sigterm_{};
-  uv_signal_t sigint_{};
-  uv_signal_t sighup_{};
-  uv_fs_poll_t config_watch_{};
-  bool watching_ = false;
+  UvHandle<uv_signal_t> sigterm_;
+  UvHandle<uv_signal_t> sigint_;
+  UvHandle<uv_signal_t> sighup_;
+  UvHandle<uv_fs_poll_t> config_watch_;
 };
 
 }  // namespace
@@ -357,33 +372,32 @@ int runProbeOnce(const std::string& config_file) {
     }
     return 1;
   }
-  uv_loop_t* loop = uv_default_loop();
+  UvDispatcher dispatcher(uv_default_loop());
   StatusBoard board;
-  ProbeScheduler scheduler(loop, board);
+  ProbeEngine engine(dispatcher, board);
   std::vector<ProbeTarget> targets = expandTargets(*load.config);
   try {
-    scheduler.configureEnvironment(*load.config);  // resolver and limits, but no schedules
+    engine.configure(*load.config);  // resolver and limits, but no schedules
   } catch (const std::exception& e) {
     std::cerr << e.what() << '\n';
+    engine.shutdown();
+    finishLoop(dispatcher);
     return 1;
   }
   std::vector<std::optional<ProbeResult>> results(targets.size());
   std::size_t remaining = targets.size();
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    scheduler.probeTarget(std::make_shared<const ProbeTarget>(targets[i]), false,
-                          [&, i](ProbeResult r) {
-                            results[i] = std::move(r);
-                            if (--remaining == 0) {
-                              scheduler.shutdown();
-                            }
-                          });
+    engine.probeNow(std::make_shared<const ProbeTarget>(targets[i]), false, [&, i](ProbeResult r) {
+      results[i] = std::move(r);
+      if (--remaining == 0) {
+        engine.shutdown();
+      }
+    });
   }
   if (targets.empty()) {
-    scheduler.shutdown();
+    engine.shutdown();
   }
-  uv_run(loop, UV_RUN_DEFAULT);
-  drainLoop(loop);
-  uv_loop_close(loop);
+  finishLoop(dispatcher);
 
   struct Row {
     std::string pool, settings, server, state, reason, details;

@@ -53,7 +53,7 @@ nlohmann::json probeResultJson(const ProbeResult& r) {
 
 nlohmann::json serverHealthJson(const TargetStatus& t) {
   nlohmann::json server;
-  server["address"] = t.key.server;
+  server["address"] = t.key().server;
   server["health"] = azureHealth(t.state);
   if (t.state == HealthState::kHealthy) {
     server["healthProbeLog"] =
@@ -79,24 +79,28 @@ nlohmann::json serverHealthJson(const TargetStatus& t) {
   return server;
 }
 
-nlohmann::json backendHealthJson(const std::vector<TargetStatus>& targets) {
+nlohmann::json backendHealthJson(const StatusSnapshot& targets) {
   nlohmann::json pools = nlohmann::json::array();
   // Targets arrive in config order: pools, then settings, then servers.
-  for (const auto& t : targets) {
-    if (pools.empty() || pools.back()["backendAddressPool"]["name"] != t.key.pool) {
-      pools.push_back({{"backendAddressPool", {{"name", t.key.pool}}},
+  for (const auto& status : targets) {
+    const TargetStatus& t = *status;
+    const ProbeTarget& target = *t.target;
+    if (pools.empty() || pools.back()["backendAddressPool"]["name"] != target.key.pool) {
+      pools.push_back({{"backendAddressPool", {{"name", target.key.pool}}},
                        {"backendHttpSettingsCollection", nlohmann::json::array()}});
     }
     auto& collection = pools.back()["backendHttpSettingsCollection"];
-    if (collection.empty() || collection.back()["backendHttpSettings"]["name"] != t.key.settings) {
-      collection.push_back({{"backendHttpSettings",
-                             {{"name", t.key.settings},
-                              {"protocol", t.protocol == Protocol::kHttps ? "Https" : "Http"},
-                              {"port", t.port},
-                              {"probe", t.probe_name.empty() ? nlohmann::json(nullptr)
-                                                             : nlohmann::json(t.probe_name)},
-                              {"path", t.path}}},
-                            {"servers", nlohmann::json::array()}});
+    if (collection.empty() ||
+        collection.back()["backendHttpSettings"]["name"] != target.key.settings) {
+      collection.push_back(
+          {{"backendHttpSettings",
+            {{"name", target.key.settings},
+             {"protocol", target.protocol == Protocol::kHttps ? "Https" : "Http"},
+             {"port", target.port},
+             {"probe", target.probe_name.empty() ? nlohmann::json(nullptr)
+                                                 : nlohmann::json(target.probe_name)},
+             {"path", target.path}}},
+           {"servers", nlohmann::json::array()}});
     }
     collection.back()["servers"].push_back(serverHealthJson(t));
   }

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "probe/status_board.h"
+#include "probe/publish/status_board.h"
 
 namespace bhe {
 
-nlohmann::json backendHealthJson(const std::vector<TargetStatus>& targets);
+nlohmann::json backendHealthJson(const StatusSnapshot& targets);
 
 // One server entry of the document (also used by /probe).
 nlohmann::json serverHealthJson(const TargetStatus& target);

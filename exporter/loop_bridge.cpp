@@ -2,9 +2,14 @@
 
 namespace bhe {
 
-LoopBridge::LoopBridge(uv_loop_t* loop) : async_(new uv_async_t) {
-  uv_async_init(loop, async_,
-                [](uv_async_t* a) { static_cast<LoopBridge*>(a->data)->runPending(); });
+LoopBridge::LoopBridge(uv_loop_t* loop)
+    : async_([loop](uv_async_t* h) {
+        return uv_async_init(loop, h, [](uv_async_t* a) {
+          if (auto* self = static_cast<LoopBridge*>(a->data)) {
+            self->runPending();
+          }
+        });
+      }) {
   async_->data = this;
 }
 
@@ -15,7 +20,7 @@ bool LoopBridge::post(std::function<void()> task) {
       return false;
     }
     tasks_.push_back(std::move(task));
-    uv_async_send(async_);  // under the lock: close() cannot have closed the handle yet
+    uv_async_send(async_.get());  // under the lock: close() cannot have closed the handle yet
   }
   return true;
 }
@@ -32,14 +37,16 @@ void LoopBridge::runPending() {
 }
 
 void LoopBridge::close() {
-  std::lock_guard lock(mutex_);
-  if (closed_) {
-    return;
+  std::deque<std::function<void()>> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) {
+      return;
+    }
+    closed_ = true;
+    dropped.swap(tasks_);
+    async_.close();
   }
-  closed_ = true;
-  tasks_.clear();
-  uv_close(reinterpret_cast<uv_handle_t*>(async_),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
 }
 
 }  // namespace bhe

@@ -8,6 +8,8 @@
 #include <functional>
 #include <mutex>
 
+#include "common/uv_handle.h"
+
 namespace bhe {
 
 class LoopBridge {
@@ -24,7 +26,7 @@ class LoopBridge {
  private:
   void runPending();
 
-  uv_async_t* async_;
+  UvHandle<uv_async_t> async_;
   std::mutex mutex_;
   std::deque<std::function<void()>> tasks_;
   bool closed_ = false;

@@ -6,8 +6,8 @@
 #include <iostream>
 
 #include "common/log.h"
+#include "common/version.h"
 #include "exporter/app.h"
-#include "probe/version.h"
 
 int main(int argc, char** argv) {
   // Scrapes render on civetweb threads; with one malloc arena per thread the freed rendering

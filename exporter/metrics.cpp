@@ -8,7 +8,7 @@
 #include <sstream>
 #include <tuple>
 
-#include "probe/version.h"
+#include "common/version.h"
 
 namespace bhe {
 namespace {
@@ -100,7 +100,7 @@ const TargetFamily kTargetFamilies[] = {
        const PhaseSeconds& s = t.last->seconds;
        addGauge(f, with(labels, "phase", "dns"), s.dns);
        addGauge(f, with(labels, "phase", "connect"), s.connect);
-       if (t.protocol == Protocol::kHttps) {
+       if (t.target->protocol == Protocol::kHttps) {
          addGauge(f, with(labels, "phase", "tls"), s.tls);
        }
        addGauge(f, with(labels, "phase", "http"), s.http);
@@ -116,8 +116,14 @@ const TargetFamily kTargetFamilies[] = {
     {"backend_health_probes_total",
      "Probes completed, by result (\"success\" or the failure reason).", MetricType::Counter,
      [](const TargetStatus& t, const auto& labels, MetricFamily& f) {
-       for (const auto& [result, count] : t.probes_by_result) {
-         addCounter(f, with(labels, "result", result), static_cast<double>(count));
+       if (t.probes.success > 0) {
+         addCounter(f, with(labels, "result", "success"), static_cast<double>(t.probes.success));
+       }
+       for (const auto& info : allReasons()) {
+         if (auto count = t.probes.failures[static_cast<std::size_t>(info.reason)]; count > 0) {
+           addCounter(f, with(labels, "result", std::string(info.name)),
+                      static_cast<double>(count));
+         }
        }
      }},
     {"backend_health_state_changes_total", "Transitions between health states.",
@@ -152,12 +158,12 @@ const TargetFamily kTargetFamilies[] = {
      }},
 };
 
-MetricFamily poolServersFamily(const std::vector<TargetStatus>& targets) {
+MetricFamily poolServersFamily(const StatusSnapshot& targets) {
   auto f = family("backend_health_pool_servers",
                   "Servers of each pool and settings, by health state.", MetricType::Gauge);
   std::map<std::tuple<std::string, std::string>, std::array<int, 3>> per_pool;
   for (const auto& t : targets) {
-    per_pool[{t.key.pool, t.key.settings}][static_cast<int>(t.state)]++;
+    per_pool[{t->key().pool, t->key().settings}][static_cast<int>(t->state)]++;
   }
   for (const auto& [key, counts] : per_pool) {
     for (HealthState s : kAllStates) {
@@ -173,19 +179,19 @@ MetricFamily poolServersFamily(const std::vector<TargetStatus>& targets) {
 
 }  // namespace
 
-void forEachTargetFamily(const std::vector<TargetStatus>& targets,
+void forEachTargetFamily(const StatusSnapshot& targets,
                          const std::function<void(MetricFamily&&)>& emit) {
   for (const TargetFamily& spec : kTargetFamilies) {
     MetricFamily f = family(spec.name, spec.help, spec.type);
     for (const auto& t : targets) {
-      spec.append(t, serverLabels(t.key), f);
+      spec.append(*t, serverLabels(t->key()), f);
     }
     emit(std::move(f));
   }
   emit(poolServersFamily(targets));
 }
 
-std::vector<MetricFamily> collectTargetFamilies(const std::vector<TargetStatus>& targets) {
+std::vector<MetricFamily> collectTargetFamilies(const StatusSnapshot& targets) {
   std::vector<MetricFamily> out;
   forEachTargetFamily(targets, [&](MetricFamily&& f) { out.push_back(std::move(f)); });
   return out;

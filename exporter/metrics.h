@@ -1,6 +1,6 @@
-// Publishing: renders CONTRACT §4 from StatusBoard snapshots at scrape time (no long-lived
-// per-server Gauge objects, so a reload that drops servers costs nothing and their series simply
-// disappear), plus the exporter's own metrics from a prometheus-cpp registry.
+// Publishing: renders the metrics of the README from StatusBoard snapshots at scrape time (no
+// long-lived per-server Gauge objects, so a reload that drops servers costs nothing and their
+// series simply disappear), plus the exporter's own metrics from a prometheus-cpp registry.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -14,16 +14,15 @@
 #include <string>
 #include <vector>
 
-#include "probe/status_board.h"
+#include "probe/publish/status_board.h"
 
 namespace bhe {
 
 // The per-server and per-pool families of one snapshot, one family at a time. Pure.
-void forEachTargetFamily(const std::vector<TargetStatus>& targets,
+void forEachTargetFamily(const StatusSnapshot& targets,
                          const std::function<void(prometheus::MetricFamily&&)>& emit);
 // The same, all at once (for single-probe output and tests).
-std::vector<prometheus::MetricFamily> collectTargetFamilies(
-    const std::vector<TargetStatus>& targets);
+std::vector<prometheus::MetricFamily> collectTargetFamilies(const StatusSnapshot& targets);
 
 class ExporterMetrics {
  public:

@@ -9,13 +9,12 @@
 namespace bhe {
 
 std::string renderProbeMetrics(const ProbeTarget& target, const ProbeResult& result) {
-  TargetStatus status;
-  status.key = target.key;
-  status.protocol = target.protocol;
-  status.state = result.success ? HealthState::kHealthy : describe(result.reason).state;
-  status.reason = result.reason;
-  status.details = result.details;
-  status.last = result;
+  auto status = std::make_shared<TargetStatus>();
+  status->target = std::make_shared<const ProbeTarget>(target);
+  status->state = result.success ? HealthState::kHealthy : describe(result.reason).state;
+  status->reason = result.reason;
+  status->details = result.details;
+  status->last = std::make_shared<const ProbeResult>(result);
   auto families = collectTargetFamilies({status});
   // State changes, probe counters and pool counts describe the schedule, not one probe.
   std::erase_if(families, [](const prometheus::MetricFamily& f) {

@@ -1,5 +1,5 @@
-// What one probe of one target produced, phase by phase. Filled by the probe session, read by
-// the state machine and published by the exporter.
+// What one probe of one target produced, phase by phase. Filled by the probe pipeline, read by
+// the target's session (health) and published by the exporter.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "probe/reason.h"
+#include "probe/classify/reason.h"
+#include "probe/tls/chain_analysis.h"
 
 namespace bhe {
 
@@ -19,19 +20,10 @@ struct PhaseSeconds {
   double total = 0;
 };
 
-struct CertificateSummary {
-  int position = 0;  // in the chain as presented, 0 = first
-  std::string subject;
-  std::string issuer;
-  std::int64_t not_before = 0;  // unix seconds
-  std::int64_t not_after = 0;
-  bool is_ca = false;
-};
-
 struct TlsObservation {
   std::string version;  // e.g. "TLSv1.3"
   std::string cipher;
-  std::vector<CertificateSummary> chain;  // as presented
+  std::vector<ChainCertificate> chain;  // as presented
   std::optional<std::int64_t> leaf_not_after;
   std::optional<std::int64_t> chain_earliest_not_after;
 };

@@ -1,5 +1,6 @@
-// Starts probes with at most max_concurrent_probes in flight; the rest wait in FIFO order.
-// Used by the scheduler, by `probe --once` and by on-demand probes.
+// Starts probes with at most max_concurrent_probes in flight; the rest wait in FIFO order, and
+// how late each one starts against its due time is reported as schedule lag. Used by the target
+// sessions, by `probe --once` and by on-demand probes.
 #pragma once
 
 #include <cstdint>
@@ -8,47 +9,61 @@
 #include <list>
 #include <memory>
 
-#include "probe/probe_session.h"
+#include "common/dispatcher.h"
+#include "probe/prober.h"
 
 namespace bhe {
 
 class ProbeRunner {
  public:
-  // Called when a queued probe actually starts, with how late it is against `due_ns`.
   using LagObserver = std::function<void(double lag_seconds)>;
+  using InFlightObserver = std::function<void(int in_flight)>;
+  using Ticket = std::uint64_t;  // never 0
 
-  ProbeRunner(ProbeEnvironment env, int max_concurrent);
+  ProbeRunner(Dispatcher& dispatcher, Prober& prober, int max_concurrent);
+  ~ProbeRunner();
+  ProbeRunner(const ProbeRunner&) = delete;
+  ProbeRunner& operator=(const ProbeRunner&) = delete;
 
-  // `due_ns` is the uv_hrtime() at which the probe was meant to start (0 = now).
-  void submit(std::shared_ptr<const ProbeTarget> target, bool trace, std::uint64_t due_ns,
-              ProbeDone done);
-
-  // Ends every probe under way and drops the queue; no `done` callback runs afterwards.
+  // `due` is when the probe was meant to start (nullopt: now, no lag recorded). `done` runs once,
+  // on a later loop turn, unless the ticket is cancelled first.
+  Ticket submit(ProbeRequest request, std::optional<MonoTime> due, ProbeDone done);
+  // A queued probe is dropped; a running one is ended. Its `done` never runs.
+  void cancel(Ticket ticket);
+  // Cancels everything and refuses new probes (shutdown).
   void cancelAll();
 
   void setMaxConcurrent(int max_concurrent);
-  void setEnvironment(ProbeEnvironment env) { env_ = std::move(env); }
   void setLagObserver(LagObserver observer) { lag_observer_ = std::move(observer); }
-  int inFlight() const { return in_flight_; }
+  // Told the number of probes in flight whenever it changes.
+  void setInFlightObserver(InFlightObserver observer) { in_flight_observer_ = std::move(observer); }
+  int inFlight() const { return static_cast<int>(running_.size()); }
   std::size_t queued() const { return queue_.size(); }
 
  private:
-  struct Pending {
-    std::shared_ptr<const ProbeTarget> target;
-    bool trace;
-    std::uint64_t due_ns;
-    ProbeDone done;
+  struct Job {
+    Ticket ticket;
+    ProbeRequest request;
+    std::optional<MonoTime> due;
+    ProbeDone done;  // empty once cancelled
+    std::unique_ptr<ActiveProbe> probe;
   };
-  void launch(Pending p);
+  void launch(Job job);
+  void onDone(std::list<Job>::iterator job, ProbeResult result);
   void drain();
+  void reportInFlight();
 
-  ProbeEnvironment env_;
+  Dispatcher& dispatcher_;
+  Prober& prober_;
   int max_concurrent_;
-  int in_flight_ = 0;
-  std::deque<Pending> queue_;
-  std::list<ActiveProbe*> active_;
-  bool cancelled_ = false;
+  Ticket next_ticket_ = 1;
+  std::deque<Job> queue_;
+  std::list<Job> running_;
+  bool stopped_ = false;
   LagObserver lag_observer_;
+  InFlightObserver in_flight_observer_;
+  // Hand-overs of probes that outlive the runner (destroyed while they ran) find it expired.
+  std::shared_ptr<ProbeRunner*> self_ = std::make_shared<ProbeRunner*>(this);
 };
 
 }  // namespace bhe

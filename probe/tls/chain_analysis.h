@@ -59,7 +59,7 @@
 
 #include "pki/trust_anchors.h"
 #include "pki/x509.h"
-#include "probe/reason.h"
+#include "probe/classify/reason.h"
 #include "probe/tls/verify_error.h"
 
 namespace bhe {

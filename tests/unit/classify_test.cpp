@@ -1,4 +1,4 @@
-#include "probe/classify.h"
+#include "probe/classify/classify.h"
 
 #include <ares.h>
 #include <gtest/gtest.h>

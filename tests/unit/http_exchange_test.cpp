@@ -1,4 +1,6 @@
-#include "probe/http_exchange.h"
+#include "probe/http/http_exchange.h"
+
+#include "common/version.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +13,7 @@ TEST(HttpRequest, CarriesHostUserAgentAndClose) {
   std::string r = buildProbeRequest("/healthz?x=1", "api.example.com:8080");
   EXPECT_EQ(r.rfind("GET /healthz?x=1 HTTP/1.1\r\n", 0), 0u);
   EXPECT_NE(r.find("\r\nHost: api.example.com:8080\r\n"), std::string::npos);
-  EXPECT_NE(r.find("\r\nUser-Agent: backend-health-exporter/" + std::string(exporterVersion())),
+  EXPECT_NE(r.find("\r\nUser-Agent: backend-health-exporter/" + std::string(kBheVersion)),
             std::string::npos);
   EXPECT_NE(r.find("\r\nConnection: close\r\n\r\n"), std::string::npos);
 }

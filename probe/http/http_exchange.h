@@ -12,9 +12,6 @@
 
 namespace bhe {
 
-inline constexpr std::string_view kExporterName = "backend-health-exporter";
-std::string_view exporterVersion();
-
 // GET path HTTP/1.1 with Host, User-Agent, Accept and Connection: close.
 std::string buildProbeRequest(std::string_view path, std::string_view host_header);
 

@@ -1,4 +1,4 @@
-#include "probe/reason.h"
+#include "probe/classify/reason.h"
 
 namespace bhe {
 namespace {

@@ -6,7 +6,7 @@
 // While not healthy, every failure refreshes the reason (and with it unhealthy vs unknown).
 #pragma once
 
-#include "probe/reason.h"
+#include "probe/classify/reason.h"
 
 namespace bhe {
 

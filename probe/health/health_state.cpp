@@ -1,4 +1,4 @@
-#include "probe/health_state.h"
+#include "probe/health/health_state.h"
 
 #include <algorithm>
 

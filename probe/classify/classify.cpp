@@ -1,23 +1,11 @@
-#include "probe/classify.h"
+#include "probe/classify/classify.h"
+
+#include "probe/probe_result.h"
 
 #include <ares.h>
 #include <uv.h>
 
 namespace bhe {
-
-std::string_view phaseName(ProbePhase phase) {
-  switch (phase) {
-    case ProbePhase::kDns:
-      return "dns";
-    case ProbePhase::kConnect:
-      return "connect";
-    case ProbePhase::kTls:
-      return "tls";
-    case ProbePhase::kHttp:
-      return "http";
-  }
-  return "unknown";
-}
 
 namespace {
 
@@ -124,13 +112,98 @@ std::string formatStatusRanges(const std::vector<StatusRange>& ranges) {
   return out;
 }
 
+Failure classifyStreamEnd(const StreamEnd& end, std::size_t bytes_received) {
+  switch (end.kind) {
+    case StreamEnd::Kind::kEof:
+      return classifyBrokenResponse("Connection closed by the backend", bytes_received);
+    case StreamEnd::Kind::kReset:
+      return classifyBrokenResponse("Connection reset by the backend", bytes_received);
+    case StreamEnd::Kind::kReadError:
+      return classifyBrokenResponse(std::string("Read failed: ") + uv_strerror(end.uv_error),
+                                    bytes_received);
+    case StreamEnd::Kind::kWriteError:
+      return classifyBrokenResponse(
+          std::string("Sending the request failed: ") + uv_strerror(end.uv_error), bytes_received);
+    case StreamEnd::Kind::kTlsError:
+      return classifyBrokenResponse("TLS error after the handshake: " + end.tls_text,
+                                    bytes_received);
+    case StreamEnd::Kind::kTlsWriteError:
+      return classifyBrokenResponse("TLS write failed: " + end.tls_text, 0);
+    case StreamEnd::Kind::kTlsOverflow:
+      return {Reason::kHttpInvalidResponse, end.tls_text};
+  }
+  return classifyBrokenResponse("Connection broken", bytes_received);
+}
+
+Failure classifyTlsHandshakeFailure(const TlsHandshakeFailure& failure) {
+  switch (failure.kind) {
+    case TlsHandshakeFailure::Kind::kLibrary:
+      return {Reason::kTlsHandshakeError,
+              failure.text + " (wolfSSL error " + std::to_string(failure.code) + ")"};
+    case TlsHandshakeFailure::Kind::kOverflow:
+      return {Reason::kTlsHandshakeError, failure.text};
+    case TlsHandshakeFailure::Kind::kTransportBroke:
+      return {Reason::kTlsHandshakeError,
+              "Connection reset by the backend during the TLS handshake after " +
+                  std::to_string(failure.bytes_received) + " bytes (" +
+                  uv_err_name(failure.uv_error) + ")"};
+    case TlsHandshakeFailure::Kind::kWriteFailed:
+      return classifyBrokenResponse(
+          std::string("Sending the request failed: ") + uv_strerror(failure.uv_error), 0);
+  }
+  return {Reason::kTlsHandshakeError, failure.text};
+}
+
+Failure classifyTlsUnavailable() {
+  return {Reason::kTlsHandshakeError,
+          "TLS could not be set up for these backend settings (see the exporter log)"};
+}
+
+Failure classifyChainVerdict(const ChainVerdict& verdict) {
+  return {verdict.reason.value_or(Reason::kTlsCertVerificationFailed), verdict.details};
+}
+
+Failure classifyCancelled() {
+  return {Reason::kBackendTimeout, "Probe cancelled: the exporter is shutting down"};
+}
+
+bool statusAccepted(int status, const std::vector<StatusRange>& accepted) {
+  for (const auto& range : accepted) {
+    if (range.contains(status)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<Failure> classifyHttpOutcome(const HttpOutcome& outcome, const ProbeMatch& match) {
+  const HttpResponseParser& response = *outcome.response;
+  switch (outcome.kind) {
+    case HttpOutcome::Kind::kResponse:
+      return classifyResponse(outcome.status, response.body(), match);
+    case HttpOutcome::Kind::kStatusRejected:
+      return classifyResponse(outcome.status, "", ProbeMatch{match.status_codes, {}});
+    case HttpOutcome::Kind::kInvalid:
+      return classifyInvalidResponse(response.error(), response.bytesReceived());
+    case HttpOutcome::Kind::kBroken:
+      return classifyStreamEnd(outcome.end, response.bytesReceived());
+  }
+  return std::nullopt;
+}
+
+std::string describeSuccess(int status, std::string_view peer, const TlsObservation* tls,
+                            const ChainVerdict* verdict) {
+  std::string details = "Received:" + std::to_string(status) + " from " + std::string(peer);
+  if (tls != nullptr && verdict != nullptr) {
+    details += " over " + tls->version + "; " + verdict->details +
+               "; chain: " + describeChain(verdict->chain);
+  }
+  return details;
+}
+
 std::optional<Failure> classifyResponse(int status, std::string_view body,
                                         const ProbeMatch& match) {
-  bool status_ok = false;
-  for (const auto& range : match.status_codes) {
-    status_ok = status_ok || range.contains(status);
-  }
-  if (!status_ok) {
+  if (!statusAccepted(status, match.status_codes)) {
     return Failure{Reason::kHttpStatusMismatch,
                    "Expected:" + formatStatusRanges(match.status_codes) +
                        " Received:" + std::to_string(status)};

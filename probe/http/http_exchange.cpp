@@ -1,6 +1,6 @@
-#include "probe/http_exchange.h"
+#include "probe/http/http_exchange.h"
 
-#include "probe/version.h"
+#include "common/version.h"
 
 namespace bhe {
 namespace {
@@ -15,10 +15,6 @@ HttpResponseParser* self(http_parser* p) {
 
 }  // namespace
 
-std::string_view exporterVersion() {
-  return kBheVersion;
-}
-
 std::string buildProbeRequest(std::string_view path, std::string_view host_header) {
   std::string request;
   request.reserve(128 + path.size() + host_header.size());
@@ -29,7 +25,7 @@ std::string buildProbeRequest(std::string_view path, std::string_view host_heade
   request += "\r\nUser-Agent: ";
   request += kExporterName;
   request += '/';
-  request += exporterVersion();
+  request += kBheVersion;
   request += "\r\nAccept: */*\r\nConnection: close\r\n\r\n";
   return request;
 }

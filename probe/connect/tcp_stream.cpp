@@ -1,0 +1,117 @@
+#include "probe/connect/tcp_stream.h"
+
+#include <array>
+#include <memory>
+
+namespace bhe {
+namespace {
+
+// libuv fills the read buffer and hands it to the read callback at once, and receivers consume
+// the bytes within that call: one buffer serves every connection of the probe loop (there is one
+// probe loop per process). Not thread_local: a 64 KiB TLS block would be reserved in every thread,
+// and civetweb starts its threads with stacks too small for that.
+constexpr std::size_t kReadBufferBytes = 64 * 1024;
+std::array<char, kReadBufferBytes> read_buffer;
+
+struct WriteRequest {
+  uv_write_t req;
+  std::string data;
+};
+
+}  // namespace
+
+TcpStream::TcpStream(uv_loop_t* loop) : tcp_([loop](uv_tcp_t* h) { return uv_tcp_init(loop, h); }) {
+  if (tcp_.ok()) {
+    tcp_->data = this;
+  }
+}
+
+int TcpStream::connect(const std::string& address, int port, Connected connected) {
+  if (!tcp_.ok()) {
+    return tcp_.error();
+  }
+  sockaddr_storage addr{};
+  int rc = address.find(':') != std::string::npos
+               ? uv_ip6_addr(address.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr))
+               : uv_ip4_addr(address.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr));
+  if (rc != 0) {
+    return rc;
+  }
+  uv_tcp_nodelay(tcp_.get(), 1);
+  connected_ = std::move(connected);
+  // The request is freed by its callback, which libuv always runs: with UV_ECANCELED when the
+  // stream is closed first (the handle's data is then null).
+  auto* req = new uv_connect_t;
+  rc = uv_tcp_connect(req, tcp_.get(), reinterpret_cast<const sockaddr*>(&addr),
+                      [](uv_connect_t* r, int status) {
+                        auto* self = static_cast<TcpStream*>(r->handle->data);
+                        delete r;
+                        if (self != nullptr) {
+                          Connected done = std::move(self->connected_);
+                          done(status);
+                        }
+                      });
+  if (rc != 0) {
+    delete req;
+    connected_ = nullptr;
+  }
+  return rc;
+}
+
+void TcpStream::read(StreamReceiver* receiver) {
+  receiver_ = receiver;
+  uv_read_start(
+      tcp_.stream(),
+      [](uv_handle_t*, std::size_t, uv_buf_t* buf) {
+        buf->base = read_buffer.data();
+        buf->len = read_buffer.size();
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+        if (auto* self = static_cast<TcpStream*>(s->data)) {
+          self->onRead(nread, buf);
+        }
+      });
+}
+
+void TcpStream::onRead(ssize_t nread, const uv_buf_t* buf) {
+  if (ended_ || nread == 0) {
+    return;
+  }
+  if (nread > 0) {
+    receiver_->onStreamData(std::string_view(buf->base, static_cast<std::size_t>(nread)));
+    return;
+  }
+  const int err = static_cast<int>(nread);
+  if (err == UV_EOF) {
+    end({StreamEnd::Kind::kEof, 0, {}});
+  } else if (err == UV_ECONNRESET) {
+    end({StreamEnd::Kind::kReset, err, {}});
+  } else {
+    end({StreamEnd::Kind::kReadError, err, {}});
+  }
+}
+
+void TcpStream::write(std::string bytes) {
+  if (ended_) {
+    return;
+  }
+  auto* w = new WriteRequest{{}, std::move(bytes)};
+  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+  // Asynchronous write errors also show up on the read side (a reset), which tells more.
+  int rc = uv_write(&w->req, tcp_.stream(), &buf, 1,
+                    [](uv_write_t* req, int) { delete reinterpret_cast<WriteRequest*>(req); });
+  if (rc != 0) {
+    delete w;
+    end({StreamEnd::Kind::kWriteError, rc, {}});
+  }
+}
+
+void TcpStream::end(const StreamEnd& how) {
+  ended_ = true;
+  uv_read_stop(tcp_.stream());
+  if (receiver_ != nullptr) {
+    receiver_->onStreamEnd(how);
+  }
+}
+
+}  // namespace bhe

@@ -1,0 +1,63 @@
+#include "probe/probe_engine.h"
+
+#include <set>
+
+#include "probe/resolve/ares_lookup.h"
+
+namespace bhe {
+
+ProbeEngine::ProbeEngine(UvDispatcher& dispatcher, HealthSink& sink, EngineOptions options)
+    : dispatcher_(dispatcher),
+      options_(options),
+      resolver_(dispatcher, nullptr),
+      prober_(dispatcher.loop(), dispatcher, resolver_),
+      runner_(dispatcher, prober_, 1000),
+      reconciler_(dispatcher, runner_, sink) {}
+
+ProbeEngine::~ProbeEngine() {
+  shutdown();
+}
+
+void ProbeEngine::configure(const Config& config) {
+  // Everything that can fail is built first and committed only when all of it succeeded, so a
+  // reload that cannot be applied leaves the running engine untouched.
+  auto context = ProbeContext::build(config, options_.well_known_for_any_target, context_.get());
+  std::unique_ptr<DnsLookup> lookup;
+  if (!configured_ || config.exporter.dns_servers != dns_servers_) {
+    lookup = std::make_unique<AresLookup>(dispatcher_.loop(), config.exporter.dns_servers);
+  }
+
+  if (lookup) {
+    resolver_.setLookup(std::move(lookup));
+    dns_servers_ = config.exporter.dns_servers;
+  }
+  configured_ = true;
+  context_ = std::move(context);
+  prober_.setContext(context_);
+  runner_.setMaxConcurrent(config.exporter.max_concurrent_probes);
+}
+
+void ProbeEngine::apply(const Config& config) {
+  configure(config);
+  std::vector<ProbeTarget> targets = expandTargets(config);
+  std::set<std::string> names;
+  for (const auto& t : targets) {
+    if (!t.server_is_ip) {
+      names.insert(t.key.server);
+    }
+  }
+  resolver_.retainLastKnown(names);
+  reconciler_.apply(targets);
+}
+
+void ProbeEngine::probeNow(std::shared_ptr<const ProbeTarget> target, bool trace, ProbeDone done) {
+  runner_.submit(ProbeRequest{std::move(target), trace}, std::nullopt, std::move(done));
+}
+
+void ProbeEngine::shutdown() {
+  reconciler_.clear();
+  runner_.cancelAll();
+  resolver_.setLookup(nullptr);  // closes the resolver's sockets and timer
+}
+
+}  // namespace bhe

@@ -1,0 +1,64 @@
+// The probe engine as the exporter uses it: the resolver, the probe context of the current
+// configuration, the pipeline prober, the runner and the reconciler of target sessions, all on
+// one libuv loop. Owns the order of set-up and shutdown; the parts are unit-tested on their own.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/uv_dispatcher.h"
+#include "config/config.h"
+#include "probe/health/health_sink.h"
+#include "probe/probe_pipeline.h"
+#include "probe/probe_runner.h"
+#include "probe/reconciler.h"
+#include "probe/resolve/resolver.h"
+
+namespace bhe {
+
+struct EngineOptions {
+  // Load the well-known CA bundle even when no HTTPS settings need it (arbitrary /probe targets).
+  bool well_known_for_any_target = false;
+};
+
+class ProbeEngine {
+ public:
+  ProbeEngine(UvDispatcher& dispatcher, HealthSink& sink, EngineOptions options = {});
+  ~ProbeEngine();
+  ProbeEngine(const ProbeEngine&) = delete;
+  ProbeEngine& operator=(const ProbeEngine&) = delete;
+
+  // Applies a validated config: probing environment first (TLS contexts, DNS servers, limits),
+  // then the targets. Throws std::runtime_error when the environment cannot be built, and then
+  // nothing has changed.
+  void apply(const Config& config);
+  // The environment part alone, without targets (`probe --once`).
+  void configure(const Config& config);
+
+  std::shared_ptr<const ProbeTarget> findTarget(const TargetKey& key) const {
+    return reconciler_.find(key);
+  }
+  std::size_t targetCount() const { return reconciler_.size(); }
+
+  // Probes a target now, outside its schedule (on-demand, `probe --once`).
+  void probeNow(std::shared_ptr<const ProbeTarget> target, bool trace, ProbeDone done);
+
+  ProbeRunner& runner() { return runner_; }
+
+  // Stops every session and probe; the loop then runs until their handles are closed.
+  void shutdown();
+
+ private:
+  UvDispatcher& dispatcher_;
+  EngineOptions options_;
+  Resolver resolver_;
+  std::vector<std::string> dns_servers_;
+  bool configured_ = false;
+  std::shared_ptr<const ProbeContext> context_;
+  PipelineProber prober_;
+  ProbeRunner runner_;
+  Reconciler reconciler_;
+};
+
+}  // namespace bhe

@@ -1,0 +1,313 @@
+#include "probe/probe_pipeline.h"
+
+#include <array>
+#include <ctime>
+
+#include "common/host_port.h"
+#include "common/time_format.h"
+#include "config/duration.h"
+#include "probe/classify/classify.h"
+#include "probe/connect/tcp_stream.h"
+#include "probe/http/http_phase.h"
+#include "probe/probe_trace.h"
+#include "probe/tls/tls_stream.h"
+
+namespace bhe {
+namespace {
+
+// Where the time of a probe went: each phase from its start to the next one's (or the end).
+class PhaseClock {
+ public:
+  PhaseClock(const Dispatcher& dispatcher) : dispatcher_(dispatcher), started_(dispatcher.now()) {
+    phase_started_ = started_;
+  }
+  MonoTime started() const { return started_; }
+  ProbePhase phase() const { return phase_; }
+  std::chrono::milliseconds elapsed() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(dispatcher_.now() - started_);
+  }
+
+  // Ends the current phase (its time is recorded) and starts `next`.
+  void enter(ProbePhase next) {
+    close();
+    phase_ = next;
+  }
+  // Ends the current phase for good; fills every phase's time and the total.
+  PhaseSeconds finish() {
+    close();
+    PhaseSeconds out;
+    out.dns = seconds_[static_cast<int>(ProbePhase::kDns)];
+    out.connect = seconds_[static_cast<int>(ProbePhase::kConnect)];
+    out.tls = seconds_[static_cast<int>(ProbePhase::kTls)];
+    out.http = seconds_[static_cast<int>(ProbePhase::kHttp)];
+    out.total = std::chrono::duration<double>(dispatcher_.now() - started_).count();
+    return out;
+  }
+
+ private:
+  void close() {
+    const MonoTime now = dispatcher_.now();
+    seconds_[static_cast<int>(phase_)] +=
+        std::chrono::duration<double>(now - phase_started_).count();
+    phase_started_ = now;
+  }
+
+  const Dispatcher& dispatcher_;
+  MonoTime started_;
+  MonoTime phase_started_;
+  ProbePhase phase_ = ProbePhase::kDns;
+  std::array<double, 4> seconds_{};
+};
+
+class ProbePipeline final : public ActiveProbe {
+ public:
+  ProbePipeline(uv_loop_t* loop, Dispatcher& dispatcher, Resolver& resolver,
+                std::shared_ptr<const ProbeContext> context, const ProbeRequest& request,
+                ProbeDone done)
+      : loop_(loop),
+        dispatcher_(dispatcher),
+        resolver_(resolver),
+        context_(std::move(context)),
+        target_(request.target),
+        done_(std::move(done)),
+        clock_(dispatcher),
+        deadline_(dispatcher.createTimer([this] { onDeadline(); })) {
+    if (request.trace) {
+      trace_ = std::make_unique<ProbeTrace>(dispatcher, clock_.started());
+    }
+  }
+
+  void start() {
+    result_.started_unix_ms = unixMillisNow();
+    deadline_->arm(target_->timeout);
+    note(trace_.get(), [&] {
+      return "probe " + std::string(protocolName(target_->protocol)) + "://" + target_->key.server +
+             ":" + std::to_string(target_->port) + target_->path +
+             " Host: " + target_->host_header + " timeout " + formatDuration(target_->timeout);
+    });
+    if (target_->server_is_ip) {
+      connect(target_->key.server);
+    } else {
+      resolve();
+    }
+  }
+
+  void cancel() override { finish(classifyCancelled()); }
+
+ private:
+  // --- resolve -------------------------------------------------------------------------------
+  void resolve() {
+    const std::string& name = target_->key.server;
+    note(trace_.get(), [&] {
+      const std::string& via = resolver_.serversText();
+      return "resolving " + name + " via " + (via.empty() ? std::string("system resolvers") : via);
+    });
+    // With a last-known-good address, a resolver that does not answer gets half the timeout,
+    // then probing goes on at that address; without one, the whole timeout.
+    resolve_ = resolver_.resolve(name, target_->timeout / 2,
+                                 [this](const Resolver::Answer& answer) { onResolved(answer); });
+  }
+
+  void onResolved(const Resolver::Answer& answer) {
+    if (finished_) {
+      return;
+    }
+    const std::string& name = target_->key.server;
+    if (!answer.ok()) {
+      Failure failure = classifyDnsFailure(answer.status, name, answer.servers);
+      note(trace_.get(), [&] { return failure.details; });
+      finish(std::move(failure));
+      return;
+    }
+    const std::string& address = answer.addresses.front();
+    if (answer.stale) {
+      result_.dns_stale = true;
+      note(trace_.get(), [&] {
+        if (answer.too_slow) {
+          return "no DNS answer within half the probe timeout; probing the last-known-good "
+                 "address " +
+                 address;
+        }
+        return classifyDnsFailure(answer.status, name, answer.servers).details +
+               "; probing the last-known-good address " + address;
+      });
+    } else {
+      note(trace_.get(), [&] {
+        std::string all;
+        for (const auto& a : answer.addresses) {
+          all += (all.empty() ? "" : ", ") + a;
+        }
+        return "resolved " + name + " -> " + all;
+      });
+    }
+    connect(address);
+  }
+
+  // --- connect -------------------------------------------------------------------------------
+  void connect(const std::string& address) {
+    clock_.enter(ProbePhase::kConnect);
+    result_.address = address;
+    peer_ = joinHostPort(address, target_->port);
+    note(trace_.get(), [&] { return "connecting to " + peer_; });
+    tcp_ = std::make_unique<TcpStream>(loop_);
+    int rc = tcp_->connect(address, target_->port, [this](int status) { onConnected(status); });
+    if (rc != 0) {  // e.g. ENETUNREACH is reported synchronously
+      finish(classifyConnectFailure(rc, peer_));
+    }
+  }
+
+  void onConnected(int status) {
+    if (finished_) {
+      return;
+    }
+    if (status < 0) {
+      finish(classifyConnectFailure(status, peer_));
+      return;
+    }
+    note(trace_.get(), [&] { return "connected to " + peer_; });
+    if (target_->protocol == Protocol::kHttps) {
+      startTls();
+    } else {
+      startHttp(*tcp_);
+    }
+  }
+
+  // --- tls -----------------------------------------------------------------------------------
+  void startTls() {
+    clock_.enter(ProbePhase::kTls);
+    tls_settings_ = context_->tlsFor(*target_);
+    if (tls_settings_ == nullptr) {
+      finish(classifyTlsUnavailable());
+      return;
+    }
+    note(trace_.get(), [&] {
+      const std::string& sni = target_->tls_host;
+      return "TLS handshake, SNI " +
+             (sni.empty() || isIpLiteral(sni) ? std::string("(none)") : sni) + ", trust: " +
+             (tls_settings_->mode == TrustMode::kPrivate ? "trusted_root_certificates"
+                                                         : "well-known CA bundle");
+    });
+    tls_ = std::make_unique<TlsStream>(std::move(tcp_), tls_settings_->context, target_->tls_host);
+    tls_->handshake([this](const TlsHandshakeFailure* failure) { onHandshake(failure); });
+  }
+
+  void onHandshake(const TlsHandshakeFailure* failure) {
+    if (finished_) {
+      return;
+    }
+    if (failure != nullptr) {
+      finish(classifyTlsHandshakeFailure(*failure));
+      return;
+    }
+    const TlsClient& client = tls_->client();
+    verdict_ = analyzeChain(ChainAnalysisInput{
+        client.presentedChain(), &tls_settings_->context->anchors(), tls_settings_->mode,
+        target_->tls_host, static_cast<std::int64_t>(std::time(nullptr)), client.verifyErrors()});
+    TlsObservation observed;
+    observed.version = client.version();
+    observed.cipher = client.cipher();
+    observed.chain = verdict_->chain;
+    observed.leaf_not_after = verdict_->leaf_not_after;
+    observed.chain_earliest_not_after = verdict_->chain_earliest_not_after;
+    result_.tls = std::move(observed);
+    note(trace_.get(), [&] {
+      return "TLS established: " + result_.tls->version + " " + result_.tls->cipher + ", " +
+             std::to_string(client.presentedChain().size()) +
+             " certificates presented: " + describeChain(verdict_->chain);
+    });
+    if (!verdict_->ok()) {
+      finish(classifyChainVerdict(*verdict_));
+      return;
+    }
+    note(trace_.get(), [&] { return verdict_->details; });
+    startHttp(*tls_);
+  }
+
+  // --- http ----------------------------------------------------------------------------------
+  void startHttp(Stream& stream) {
+    clock_.enter(ProbePhase::kHttp);
+    http_ =
+        std::make_unique<HttpPhase>(stream, *target_, context_->maxResponseBytes(), trace_.get(),
+                                    [this](const HttpOutcome& outcome) { onHttp(outcome); });
+    http_->start();
+  }
+
+  void onHttp(const HttpOutcome& outcome) {
+    if (finished_) {
+      return;
+    }
+    result_.http_status = outcome.status;
+    if (auto failure = classifyHttpOutcome(outcome, target_->match)) {
+      finish(std::move(*failure));
+      return;
+    }
+    result_.success = true;
+    result_.details = describeSuccess(outcome.status, peer_, result_.tls ? &*result_.tls : nullptr,
+                                      verdict_ ? &*verdict_ : nullptr);
+    finish(std::nullopt);
+  }
+
+  // --- end -----------------------------------------------------------------------------------
+  void onDeadline() {
+    finish(classifyTimeout(clock_.phase(), formatDuration(target_->timeout), peer_));
+  }
+
+  void finish(std::optional<Failure> failure) {
+    if (finished_) {
+      return;
+    }
+    finished_ = true;
+    deadline_->disarm();
+    resolve_.reset();  // a lookup still under way answers nobody
+    result_.seconds = clock_.finish();
+    if (failure) {
+      result_.success = false;
+      result_.reason = failure->reason;
+      result_.details = std::move(failure->details);
+      note(trace_.get(), [&] {
+        return "result: " + std::string(describe(result_.reason).name) + ": " + result_.details;
+      });
+    } else {
+      note(trace_.get(), [&] { return "result: success: " + result_.details; });
+    }
+    if (trace_) {
+      result_.trace = trace_->take();
+    }
+    // finish() may run inside start() or inside a stream's callback: hand the result over from
+    // a fresh loop turn; the streams close when the runner frees this pipeline after that.
+    dispatcher_.post([this] {
+      ProbeDone done = std::move(done_);
+      done(std::move(result_));
+    });
+  }
+
+  uv_loop_t* loop_;
+  Dispatcher& dispatcher_;
+  Resolver& resolver_;
+  std::shared_ptr<const ProbeContext> context_;
+  std::shared_ptr<const ProbeTarget> target_;
+  ProbeDone done_;
+  PhaseClock clock_;
+  std::unique_ptr<Timer> deadline_;
+  std::unique_ptr<ProbeTrace> trace_;
+  ProbeResult result_;
+  std::string peer_;
+  std::unique_ptr<Resolver::Request> resolve_;
+  std::unique_ptr<TcpStream> tcp_;  // until TLS takes it over
+  const TlsSettings* tls_settings_ = nullptr;
+  std::unique_ptr<TlsStream> tls_;
+  std::optional<ChainVerdict> verdict_;
+  std::unique_ptr<HttpPhase> http_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ActiveProbe> PipelineProber::start(const ProbeRequest& request, ProbeDone done) {
+  auto pipeline = std::make_unique<ProbePipeline>(loop_, dispatcher_, resolver_, context_, request,
+                                                  std::move(done));
+  pipeline->start();
+  return pipeline;
+}
+
+}  // namespace bhe

@@ -1,0 +1,36 @@
+// One probe of one target: resolve -> connect -> [tls] -> http -> classify, each phase its own
+// unit (probe/resolve, probe/connect, probe/tls, probe/http), strung together here. The pipeline
+// owns the probe's one deadline (its timeout bounds the whole probe, DNS included), the phase
+// timings and the trace; every verdict comes from probe/classify.
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+
+#include "common/dispatcher.h"
+#include "probe/probe_context.h"
+#include "probe/prober.h"
+#include "probe/resolve/resolver.h"
+
+namespace bhe {
+
+// The Prober of the running exporter.
+class PipelineProber final : public Prober {
+ public:
+  PipelineProber(uv_loop_t* loop, Dispatcher& dispatcher, Resolver& resolver)
+      : loop_(loop), dispatcher_(dispatcher), resolver_(resolver) {}
+
+  // Probes started from now on use `context`; running ones keep theirs.
+  void setContext(std::shared_ptr<const ProbeContext> context) { context_ = std::move(context); }
+
+  std::unique_ptr<ActiveProbe> start(const ProbeRequest& request, ProbeDone done) override;
+
+ private:
+  uv_loop_t* loop_;
+  Dispatcher& dispatcher_;
+  Resolver& resolver_;
+  std::shared_ptr<const ProbeContext> context_;
+};
+
+}  // namespace bhe

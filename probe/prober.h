@@ -1,0 +1,36 @@
+// The seam between scheduling and probing: the runner and the sessions start probes through a
+// Prober and never see sockets. The exporter's Prober is the pipeline (probe_pipeline.h); unit
+// tests of scheduling use one whose probes they finish by hand, on simulated time.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "config/targets.h"
+#include "probe/probe_result.h"
+
+namespace bhe {
+
+struct ProbeRequest {
+  std::shared_ptr<const ProbeTarget> target;
+  bool trace = false;  // record the step-by-step log (ProbeResult::trace)
+};
+
+using ProbeDone = std::function<void(ProbeResult)>;
+
+class ActiveProbe {
+ public:
+  virtual ~ActiveProbe() = default;  // only after `done` has run
+  // Ends the probe now; `done` still runs, on a later loop turn, with a failed result.
+  virtual void cancel() = 0;
+};
+
+class Prober {
+ public:
+  virtual ~Prober() = default;
+  // `done` runs exactly once, on a later loop turn (never from inside this call). The returned
+  // object must live until then.
+  virtual std::unique_ptr<ActiveProbe> start(const ProbeRequest& request, ProbeDone done) = 0;
+};
+
+}  // namespace bhe

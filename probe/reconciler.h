@@ -1,0 +1,38 @@
+// Applies a configuration's targets to the running sessions: a session per key, started for new
+// keys, updated for kept ones (their state, counters and, unless the interval changed, their
+// schedule stay), stopped for keys that are gone (which also leave every sink).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "probe/health/target_session.h"
+
+namespace bhe {
+
+class Reconciler {
+ public:
+  Reconciler(Dispatcher& dispatcher, ProbeRunner& runner, HealthSink& sink)
+      : dispatcher_(dispatcher), runner_(runner), sink_(sink) {}
+  ~Reconciler() { clear(); }
+  Reconciler(const Reconciler&) = delete;
+  Reconciler& operator=(const Reconciler&) = delete;
+
+  // `targets` in config order; a key listed twice is probed once (its first entry).
+  void apply(const std::vector<ProbeTarget>& targets);
+  // Stops every session (shutdown).
+  void clear();
+
+  std::shared_ptr<const ProbeTarget> find(const TargetKey& key) const;
+  const TargetSession* session(const TargetKey& key) const;
+  std::size_t size() const { return sessions_.size(); }
+
+ private:
+  Dispatcher& dispatcher_;
+  ProbeRunner& runner_;
+  HealthSink& sink_;
+  std::map<TargetKey, std::unique_ptr<TargetSession>> sessions_;
+};
+
+}  // namespace bhe
