@@ -1,5 +1,6 @@
 #include "tests/support/simulated_dispatcher.h"
 
+#include <algorithm>
 #include <optional>
 
 namespace bhe::test {
@@ -58,7 +59,7 @@ void SimulatedDispatcher::advance(std::chrono::nanoseconds by) {
   while (!queue_.empty() && queue_.begin()->first.first <= until) {
     auto [key, timer] = *queue_.begin();
     queue_.erase(queue_.begin());
-    now_ = key.first;
+    now_ = std::max(now_, key.first);  // overdue after a stall: fires late, time never runs back
     timer->fire();
     runPosted();
   }
