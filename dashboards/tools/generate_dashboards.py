@@ -41,15 +41,18 @@ SRV = POOL + ', server=~"$server"'
 # versions), whatever the filter: without it, such a fleet would show an empty Overview.
 POOL_FILTER_LABELS = ("team", "tier")
 POOL_FILTER = ", ".join(f'{label}=~"${label}"' for label in POOL_FILTER_LABELS)
-POOL_LABELS = (f"(backend_health_pool_labels{{{EXP}, {POOL_FILTER}}}"
-               " or on (job, instance, pool)"
-               f" (group by (job, instance, pool) (backend_health_pool_servers{{{EXP}}})"
-               f" unless on (job, instance, pool) backend_health_pool_labels{{{EXP}}}))")
+POOL_LABELS = ("(\n"
+               f"    backend_health_pool_labels{{{EXP}, {POOL_FILTER}}}\n"
+               "    or on (job, instance, pool)\n"
+               f"    group by (job, instance, pool) (backend_health_pool_servers{{{EXP}}})\n"
+               f"    unless on (job, instance, pool) backend_health_pool_labels{{{EXP}}}\n"
+               "  )")
 
 
 def in_filtered_pools(vector):
     """The series of `vector` (which has job, instance and pool labels) of the pools the team/tier
     filter selects, with those labels added."""
+    vector = vector.replace("\n", "\n   ")
     return (f"(\n  ({vector})\n  * on (job, instance, pool) group_left ({', '.join(POOL_FILTER_LABELS)})\n"
             f"  {POOL_LABELS}\n)")
 
