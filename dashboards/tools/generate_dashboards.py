@@ -382,7 +382,7 @@ def overview():
                  target(by_pool + in_filtered_pools(f'backend_health_pool_servers{{{POOL}, state="unhealthy"}}'), "B", instant=True, table=True),
                  target(by_pool + in_filtered_pools(f'backend_health_pool_servers{{{POOL}, state="unknown"}}'), "C", instant=True, table=True),
                  target(by_pool + in_filtered_pools(f"backend_health_pool_servers{{{POOL}}}"), "D", instant=True, table=True),
-                 target(by_pool + in_filtered_pools(f"backend_health_server_draining{{{SRV}}}"), "E", instant=True, table=True)],
+                 target(by_pool + in_filtered_pools(f"backend_health_server_draining{{{POOL}}}"), "E", instant=True, table=True)],
                 transformations=[
                     {"id": "merge", "options": {}},
                     organize(exclude=["Time"], order=["pool", "settings", *POOL_FILTER_LABELS, "Value #A", "Value #B", "Value #C", "Value #D", "Value #E"],
