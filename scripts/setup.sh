@@ -34,7 +34,7 @@ build_packages=(
 )
 test_packages=(
   clang-format curl openssl nginx-light python3 python3-yaml iproute2 util-linux procps
-  prometheus shellcheck debootstrap chromium
+  prometheus prometheus-alertmanager shellcheck debootstrap chromium
 )
 # Node.js runs the offline Kubernetes schema checks and the browser test. Keep a node/npm that is
 # already there (a newer one may come with the machine image); otherwise take Debian's.

@@ -89,6 +89,15 @@ tests:
 """
 BROKEN_RUNBOOK = ("# Runbook\n\n| Alert | Severity | for |\n|---|---|---|\n| BackendHealthUntested | critical | 5m |\n\n"
                   "## BackendHealthUntested\n\n**Meaning.** Something.\n\nSee [nowhere](#nowhere).\n")
+# Rule files that the YAML reader itself must refuse: (file text, exit status, message fragment).
+BROKEN_YAML = [
+    ("groups:\n  - name: g\n    rules:\n      - alert: BackendHealthTwice\n        expr: up == 0\n"
+     "        expr: up == 1\n", 2, "found duplicate key 'expr'"),
+    ("groups: [\n", 2, "line 2"),
+    ("groups: 5\n", 1, "[yaml] top level must be a mapping whose groups: is a list of mappings"),
+    ("groups:\n  - name: g\n    rules:\n      - alert: BackendHealthOdd\n        expr: up == 0\n"
+     "        for: 5\n", 1, "[yaml] rule 'BackendHealthOdd': for: must be a string"),
+]
 RULES_EXPECTED = {
     "group": "longer than 40",
     "alert-name": "not CamelCase",
@@ -150,6 +159,16 @@ def main():
                            "--runbook", os.path.join(tmp, "runbook.md"),
                            "--metrics", os.path.join(fixtures, "exporter-metrics.prom")])
         failures += expect("lint_rules", code2, out2, RULES_EXPECTED)
+        for n, (text, want_code, fragment) in enumerate(BROKEN_YAML):
+            path = os.path.join(tmp, f"yaml-{n}.yaml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            code4, out4 = run([PY, os.path.join(ROOT, "tools", "lint_rules.py"), "--alerts", path,
+                               "--tests", os.path.join(tmp, "tests.yaml"),
+                               "--runbook", os.path.join(tmp, "runbook.md")])
+            if code4 != want_code or fragment not in out4:
+                failures.append(f"lint_rules on {text!r}: exit {code4} (want {want_code}), "
+                                f"want a message with {fragment!r}:\n{out4}")
     finally:
         shutil.rmtree(tmp)
 
@@ -168,7 +187,8 @@ def main():
         print(f"lint_negative_test: FAILED ({len(failures)})", file=sys.stderr)
         return 1
     print(f"lint_negative_test: OK, the dashboard linter reported all {len(DASHBOARD_EXPECTED)} broken rules "
-          f"and the rules linter all {len(RULES_EXPECTED)}; panel_data_test caught the empty and failing panels")
+          f"and the rules linter all {len(RULES_EXPECTED)} and {len(BROKEN_YAML)} broken YAML files; "
+          "panel_data_test caught the empty and failing panels")
     return 0
 
 

@@ -40,8 +40,10 @@ What it proves:
      and a failing https one) returns data through /api/v1/query without error; the time-series
      panels also through /api/v1/query_range. The certificate queries (TLS_ONLY_QUERIES) must
      return data wherever an https server is selected, and must be empty in the http drill-down.
-  6. `lint_dashboards.py --metrics URL` and `lint_rules.py --metrics URL` pass against the live
-     exporter's /metrics: every metric that a dashboard or an alert references is exposed.
+  6. `lint_dashboards.py --metrics` and `lint_rules.py --metrics` pass against the live
+     exporter's /metrics: every metric that a dashboard or an alert references is exposed
+     (AWAITING_EXPORTER lists the families the exporter does not publish yet; each is checked to
+     be absent live, and the queries that read only them, AWAITING_QUERIES, to be empty).
 
 Alert `for:` windows. The committed rules hold an alert for 2 to 60 minutes. This test loads a
 copy of dashboards/alerts/*.yaml into its temp dir in which every `for:` line, and nothing else,
@@ -59,7 +61,7 @@ alerts follow from the scenarios (expected_alerts()).
 
 Usage (CTest sets both): BHE_BINARY=build/backend-health-exporter \
     PYTHONPATH=tests/e2e python3 dashboards/tests/live_prometheus_test.py
-Python standard library and the openssl CLI only; runs in about 20 s.
+Python standard library, PyYAML and the openssl CLI; runs in about 20 s.
 """
 
 import glob
@@ -76,6 +78,8 @@ import urllib.parse
 from collections import namedtuple
 from datetime import datetime, timezone
 
+import yaml
+
 from harness import (DnsServer, Exporter, Metrics, Nginx, TcpPeer, fail, free_port, garbage,
                      http_get, run_tests, silent, wait_until)
 
@@ -84,7 +88,6 @@ DASH = os.path.dirname(HERE)
 TOOLS = os.path.join(DASH, "tools")
 sys.path.insert(0, TOOLS)
 import lint_dashboards  # noqa: E402
-import yamlsubset  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(DASH), "tests", "fixtures", "tls"))
 import scenarios as tls_scenarios  # noqa: E402  (the TLS peers: tests/fixtures/tls/scenarios.py)
@@ -166,8 +169,35 @@ TLS_ONLY_QUERIES = {
     ("backend-health-overview", 21, "A"): "Certificates by days to expiry",
     ("backend-health-overview", 21, "B"): "Certificates by days to expiry",
     ("backend-health-server", 7, "A"): "Certificate expires in",
-    ("backend-health-server", 17, "A"): "Certificate expiry",
-    ("backend-health-server", 18, "A"): "Days to certificate expiry",
+    ("backend-health-server", 20, "A"): "Certificate expiry",
+    ("backend-health-server", 21, "A"): "Days to certificate expiry",
+}
+
+# Metric families that the sample, the dashboards and the rules use but that this exporter does
+# not publish yet. They are left out of the sample-versus-live comparison, and each must be absent
+# from the live /metrics: once the exporter publishes one, this test fails until the entry is
+# removed here (and live checks for it are added).
+AWAITING_EXPORTER = {
+    "backend_health_address_state",
+    "backend_health_server_addresses",
+    "backend_health_pool_labels",
+    "backend_health_server_draining",
+    "backend_health_tls_client_cert_not_after_timestamp_seconds",
+}
+
+# The queries that read nothing but AWAITING_EXPORTER families: they must be empty live (data
+# there means the exporter now publishes the family). Every other query must return data, also
+# those that use these families only to filter or annotate (the team/tier join falls back to
+# every pool, the draining encoding to "in service"). Same keys as TLS_ONLY_QUERIES; a variable
+# is (dashboard uid, None, variable name). An entry that matches no query fails the test.
+AWAITING_QUERIES = {
+    ("backend-health-overview", None, "team"): "team",
+    ("backend-health-overview", None, "tier"): "tier",
+    ("backend-health-overview", 7, "E"): "Backend pools",
+    ("backend-health-overview", 9, "B"): "Servers not healthy",
+    ("backend-health-overview", 22, "A"): "Client certificates by days to expiry",
+    ("backend-health-server", 9, "A"): "Addresses",
+    ("backend-health-server", 10, "A"): "Addresses by state",
 }
 
 
@@ -265,7 +295,9 @@ def load_rule_files():
     """{alert name: rule dict} of the committed rule files."""
     alerts = {}
     for path in ALERT_RULES:
-        for group in yamlsubset.load_file(path)["groups"]:
+        with open(path, encoding="utf-8") as f:
+            groups = yaml.safe_load(f)["groups"]
+        for group in groups:
             for rule in group["rules"]:
                 if "alert" in rule:
                     alerts[rule["alert"]] = rule
@@ -303,8 +335,7 @@ def category_alerts(rules):
     """{category: alert name} from the rules that select failure_reason{category="..."}."""
     out = {}
     for name, rule in rules.items():
-        m = re.fullmatch(r'\s*backend_health_server_failure_reason\{category="(\w+)"\} == 1\s*',
-                         rule["expr"])
+        m = re.search(r'backend_health_server_failure_reason\{category="(\w+)"\} == 1', rule["expr"])
         if m:
             assert m.group(1) not in out, f"two alerts for category {m.group(1)}"
             out[m.group(1)] = name
@@ -344,9 +375,14 @@ def certificate_alert_rules(rules):
         return re.sub(r"\s+", " ", rules[name]["expr"]).strip()
 
     metric = "min without (position) (backend_health_tls_cert_not_after_timestamp_seconds)"
-    assert squash(soon) == (f"({metric} - time() < 14 * 86400) and ({metric} - time() > 0)"), \
-        squash(soon)
-    assert squash(expired) == f"time() - {metric} >= 0", squash(expired)
+    # Draining servers are left out (no scenario drains); routing labels are joined on.
+    in_service = ("unless on (job, instance, pool, settings, server) "
+                  "(backend_health_server_draining == 1)")
+    routing = "* on (job, instance, pool) group_left (team, tier) pool:backend_health_pool_labels:info"
+    assert squash(soon) == (f"( ( ({metric} - time() < 14 * 86400) and ({metric} - time() > 0) ) "
+                            f"{in_service} ) {routing}"), squash(soon)
+    assert squash(expired) == f"( (time() - {metric} >= 0) {in_service} ) {routing}", \
+        squash(expired)
     return soon, expired
 
 
@@ -487,7 +523,11 @@ def check_sample_matches_live(live_text):
     live_families, live_labels = shape(live_text)
     with open(SAMPLE, encoding="utf-8") as f:
         sample_families, sample_labels = shape(f.read())
-    problems = []
+    problems = [f"{name}: published live, so remove it from AWAITING_EXPORTER (and add its live "
+                "checks)" for name in sorted(AWAITING_EXPORTER)
+                if name in live_labels or any(n == name for n, _ in live_families)]
+    sample_families = {(n, t) for n, t in sample_families if n not in AWAITING_EXPORTER}
+    sample_labels = {n: l for n, l in sample_labels.items() if n not in AWAITING_EXPORTER}
     if live_families != sample_families:
         problems.append(f"metric families (name, type) only live: "
                         f"{sorted(live_families - sample_families)}, only in the sample: "
@@ -506,7 +546,8 @@ def check_sample_matches_live(live_text):
     if problems:
         fail(f"{SAMPLE} differs from the live exporter's /metrics:\n  " + "\n  ".join(problems))
     print(f"sample matches the live exposition ({len(live_families)} families, {len(live_labels)} "
-          "metrics with their label names)")
+          f"metrics with their label names; {len(AWAITING_EXPORTER)} families awaiting the "
+          "exporter)")
 
 
 def check_rules_loaded(prom, rules):
@@ -607,7 +648,7 @@ def check_panel_queries(prom, instance, scenarios):
         passes.append((f"drill-down {pool}/{settings}/{server}",
                        {**base, "pool": pool, "settings": settings, "server": server},
                        https(selected)))
-    failures, results, seen_tls, ran = [], {}, set(), 0
+    failures, results, seen_tls, seen_awaiting, ran = [], {}, set(), set(), 0
     now = time.time()
 
     def run(q):
@@ -639,6 +680,15 @@ def check_panel_queries(prom, instance, scenarios):
             if error:
                 failures.append(f"{what}\n    {error}")
                 continue
+            awaiting_key = key if q["kind"] == "panel" else (q["dashboard"], None, q["title"])
+            if awaiting_key in AWAITING_QUERIES:
+                assert AWAITING_QUERIES[awaiting_key] == q["title"], \
+                    f"AWAITING_QUERIES entry {awaiting_key} is titled {q['title']!r}"
+                seen_awaiting.add(awaiting_key)
+                if has_data:
+                    failures.append(f"{what}\n    returns data: the exporter publishes its series "
+                                    "now, so remove it from AWAITING_QUERIES")
+                continue
             if q["kind"] == "panel" and key in TLS_ONLY_QUERIES:
                 assert TLS_ONLY_QUERIES[key] == q["title"], \
                     f"TLS_ONLY_QUERIES entry {key} is titled {q['title']!r}"
@@ -653,26 +703,39 @@ def check_panel_queries(prom, instance, scenarios):
     stale = set(TLS_ONLY_QUERIES) - seen_tls
     if stale:
         failures.append(f"TLS_ONLY_QUERIES entries that match no query: {sorted(stale)}")
+    stale = set(AWAITING_QUERIES) - seen_awaiting
+    if stale:
+        failures.append(f"AWAITING_QUERIES entries that match no query: {sorted(stale, key=str)}")
     if failures:
         fail(f"{len(failures)} dashboard queries failed:\n  " + "\n  ".join(failures))
     print(f"{len(results)} distinct panel and variable queries ({ran} API calls) in "
           f"{len(passes)} passes returned data; the {len(TLS_ONLY_QUERIES)} certificate queries "
           f"with data in {sum(1 for p in passes if p[2])} (https) and empty in "
-          f"{sum(1 for p in passes if not p[2])} (http only)")
+          f"{sum(1 for p in passes if not p[2])} (http only); the {len(AWAITING_QUERIES)} queries "
+          "awaiting the exporter empty")
 
 
-def check_linters_against(metrics_url):
+def check_linters_against(metrics_url, directory):
+    """Both linters against the live /metrics, plus the AWAITING_EXPORTER families (declared only:
+    check_sample_matches_live has made sure that they are not live)."""
+    status, body, _ = http_get(metrics_url)
+    assert status == 200, status
+    metrics = os.path.join(directory, "live-metrics.prom")
+    with open(metrics, "w", encoding="utf-8") as f:
+        f.write(body)
+        f.writelines(f"# TYPE {name} gauge\n" for name in sorted(AWAITING_EXPORTER))
     runs = [
-        [os.path.join(TOOLS, "lint_dashboards.py"), "--metrics", metrics_url, *DASHBOARDS],
+        [os.path.join(TOOLS, "lint_dashboards.py"), "--metrics", metrics, *DASHBOARDS],
         [os.path.join(TOOLS, "lint_rules.py"), "--alerts", *ALERT_RULES,
          "--tests", *sorted(glob.glob(os.path.join(HERE, "*-test.yaml"))),
-         "--runbook", os.path.join(DASH, "runbooks.md"), "--metrics", metrics_url],
+         "--runbook", os.path.join(DASH, "runbooks.md"), "--metrics", metrics],
     ]
     for args in runs:
         p = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=60)
         name = os.path.basename(args[0])
-        assert p.returncode == 0, f"{name} --metrics {metrics_url} failed:\n{p.stdout}{p.stderr}"
-        print(f"{name} --metrics <live exporter>: {p.stdout.strip().splitlines()[-1]}")
+        assert p.returncode == 0, f"{name} --metrics {metrics} failed:\n{p.stdout}{p.stderr}"
+        print(f"{name} --metrics <live exporter + awaited families>: "
+              f"{p.stdout.strip().splitlines()[-1]}")
 
 
 # --- the test -----------------------------------------------------------------------------------
@@ -725,7 +788,7 @@ def test_live_prometheus():
                 raise
             finally:
                 prom.stop()
-            check_linters_against(exporter.base + "/metrics")
+            check_linters_against(exporter.base + "/metrics", tmp)
         except BaseException:
             sys.stderr.write("--- exporter log ---\n" + exporter.log_text())
             exporter.stop(expect_code=None)

@@ -32,17 +32,55 @@ EXP = 'job=~"$job", instance=~"$instance"'
 POOL = EXP + ', pool=~"$pool", settings=~"$settings"'
 SRV = POOL + ', server=~"$server"'
 
+# The Overview's pool filter: user labels of backend_health_pool_labels (an info metric, value 1,
+# one series per pool and exporter) offered as template variables. Their All value is ".*", which
+# also matches a pool that lacks the label, so an unlabelled pool shows until a value is picked.
+# The join is on job and instance as well as pool: with several exporters probing the same pool
+# (one sidecar per application pod) `on (pool)` alone finds duplicates on the right-hand side.
+# The `or` branch keeps the pools of an exporter that publishes no pool labels at all (older
+# versions), whatever the filter: without it, such a fleet would show an empty Overview.
+POOL_FILTER_LABELS = ("team", "tier")
+POOL_FILTER = ", ".join(f'{label}=~"${label}"' for label in POOL_FILTER_LABELS)
+POOL_LABELS = ("(\n"
+               f"    backend_health_pool_labels{{{EXP}, {POOL_FILTER}}}\n"
+               "    or on (job, instance, pool)\n"
+               f"    group by (job, instance, pool) (backend_health_pool_servers{{{EXP}}})\n"
+               f"    unless on (job, instance, pool) backend_health_pool_labels{{{EXP}}}\n"
+               "  )")
+
+
+def in_filtered_pools(vector):
+    """The series of `vector` (which has job, instance and pool labels) of the pools the team/tier
+    filter selects, with those labels added."""
+    vector = vector.replace("\n", "\n   ")
+    return (f"(\n  ({vector})\n  * on (job, instance, pool) group_left ({', '.join(POOL_FILTER_LABELS)})\n"
+            f"  {POOL_LABELS}\n)")
+
+
+def in_service(vector, sel):
+    """`vector` without the servers that are draining (per exporter)."""
+    return (f"{vector}\nunless on (job, instance, pool, settings, server)"
+            f" (backend_health_server_draining{{{sel}}} == 1)")
+
 CATEGORY_COLORS = {
     "timeout": "purple", "dns": "blue", "tcp": "orange", "http": "yellow", "tls": "red",
-    "network": "dark-red", "unknown": "text",
+    "network": "dark-red", "unknown": "text", "exporter": "dark-purple",
 }
 STATE_COLORS = {"healthy": "green", "unhealthy": "red", "unknown": "orange"}
 
-# 2 = healthy, 1 = unknown, 0 = unhealthy: min() over servers/exporters gives the worst state.
+# 2 = healthy, 1 = unknown, 0 = unhealthy, plus 3 while draining: min() over servers/exporters
+# gives the worst state, and a server in service ranks below the same state draining.
 STATE_MAPPINGS = [{"type": "value", "options": {
     "2": {"text": "Healthy", "color": "green", "index": 0},
     "1": {"text": "Unknown", "color": "orange", "index": 1},
     "0": {"text": "Unhealthy", "color": "red", "index": 2},
+    "5": {"text": "Healthy, draining", "color": "blue", "index": 3},
+    "4": {"text": "Unknown, draining", "color": "purple", "index": 4},
+    "3": {"text": "Unhealthy, draining", "color": "dark-purple", "index": 5},
+}}]
+DRAINING_MAPPINGS = [{"type": "value", "options": {
+    "0": {"text": "In service", "color": "text", "index": 0},
+    "1": {"text": "Draining", "color": "blue", "index": 1},
 }}]
 STATE_TEXT_MAPPINGS = [{"type": "value", "options": {
     s: {"text": s, "color": c, "index": i} for i, (s, c) in enumerate(STATE_COLORS.items())}}]
@@ -54,12 +92,18 @@ SUCCESS_MAPPINGS = [{"type": "value", "options": {
 }}]
 
 
-def state_expr(sel, by):
-    """Encodes the state set as one number per server (see STATE_MAPPINGS)."""
-    return (f"min by ({by}) (\n"
-            f"  2 * sum without (state) (backend_health_server_state{{{sel}, state=\"healthy\"}})\n"
-            f"  + sum without (state) (backend_health_server_state{{{sel}, state=\"unknown\"}})\n"
-            f")")
+def state_expr(sel, by, wrap=lambda vector: vector):
+    """Encodes the state set and draining as one number per server (see STATE_MAPPINGS). A server
+    without a draining series (an exporter that predates it) counts as in service. `wrap` applies
+    to the per-exporter values before min() folds the exporters."""
+    healthy = f"sum without (state) (backend_health_server_state{{{sel}, state=\"healthy\"}})"
+    encoded = (f"2 * {healthy}\n"
+               f"+ sum without (state) (backend_health_server_state{{{sel}, state=\"unknown\"}})\n"
+               f"+ 3 * (\n"
+               f"  backend_health_server_draining{{{sel}}}\n"
+               f"  or on (job, instance, pool, settings, server) 0 * {healthy}\n"
+               f")")
+    return f"min by ({by}) (\n{wrap(encoded)}\n)"
 
 
 def thresholds(*steps):
@@ -221,7 +265,7 @@ def server_link(title="Open server dashboard"):
         "&var-settings=${__data.fields.settings}&var-server=${__data.fields.server}")}
 
 
-def variables(with_servers):
+def variables(with_servers, with_pool_filter):
     def query_var(name, label, query, all_value=None):
         v = {
             "name": name, "label": label, "type": "query", "datasource": DS,
@@ -241,6 +285,13 @@ def variables(with_servers):
         query_var("instance", "instance",
                   'label_values(backend_health_exporter_build_info{job=~"$job"}, instance)'),
     ]
+    if with_pool_filter:
+        # Chained: each label's values are those of the pools the previous labels select.
+        chain = EXP
+        for label in POOL_FILTER_LABELS:
+            out.append(query_var(label, label,
+                                 f"label_values(backend_health_pool_labels{{{chain}}}, {label})", ".*"))
+            chain += f', {label}=~"${label}"'
     if with_servers:
         out += [
             query_var("pool", "pool",
@@ -254,7 +305,7 @@ def variables(with_servers):
     return {"list": out}
 
 
-def dashboard(uid, title, description, layout, with_servers):
+def dashboard(uid, title, description, layout, with_servers, with_pool_filter=False):
     return {
         "uid": uid,
         "title": title,
@@ -279,7 +330,7 @@ def dashboard(uid, title, description, layout, with_servers):
         "links": [{"title": "Backend Health", "type": "dashboards", "tags": ["backend-health"],
                    "asDropdown": True, "includeVars": True, "keepTime": True, "icon": "external link",
                    "targetBlank": False, "tooltip": "", "url": ""}],
-        "templating": variables(with_servers),
+        "templating": variables(with_servers, with_pool_filter),
         "panels": layout.panels,
     }
 
@@ -291,42 +342,51 @@ def overview():
     L = Layout()
     L.row("Backend pools")
     L.add(stat("Pools with no healthy server",
-               "Pool/settings pairs in which no server is healthy: a gateway using them answers "
-               "502 Bad Gateway. Pools that are still at not_yet_probed right after start-up count "
-               "here too (the BackendHealthPoolDown alert ignores those).",
-               [target(f'count(sum by (job, instance, pool, settings) (backend_health_server_state{{{POOL}, state="healthy"}}) == 0) or vector(0)', instant=True)],
+               "Pool/settings pairs in which no server in service is healthy: a gateway using them "
+               "answers 502 Bad Gateway. A draining server gets no new requests, so it does not "
+               "count as healthy; a pool whose servers all drain is not counted. Pools that are "
+               "still at not_yet_probed right after start-up count here too (the "
+               "BackendHealthPoolDown alert ignores those).",
+               [target("count(\n  sum by (job, instance, pool, settings) "
+                       + in_filtered_pools(in_service(f'backend_health_server_state{{{POOL}, state="healthy"}}', POOL))
+                       + "\n  == 0\n) or vector(0)", instant=True)],
                unit="none", thresh=thresholds(("green", None), ("red", 1))), 6, 4)
     L.add(stat("Servers not healthy",
                "Servers whose state is unhealthy or unknown (one per pool/settings/server and "
-               "exporter).",
-               [target(f'sum(backend_health_server_state{{{SRV}, state!="healthy"}}) or vector(0)', instant=True)],
+               "exporter), draining ones included.",
+               [target("sum" + in_filtered_pools(f'backend_health_server_state{{{SRV}, state!="healthy"}}') + " or vector(0)", instant=True)],
                unit="none", thresh=thresholds(("green", None), ("orange", 1))), 6, 4)
     L.add(stat("Healthy servers",
                "Servers whose state is healthy (one per pool/settings/server and exporter).",
-               [target(f'sum(backend_health_server_state{{{SRV}, state="healthy"}}) or vector(0)', instant=True)],
+               [target("sum" + in_filtered_pools(f'backend_health_server_state{{{SRV}, state="healthy"}}') + " or vector(0)", instant=True)],
                unit="none", thresh=thresholds(("blue", None))), 6, 4)
     L.add(stat("Failed probes per second",
                "Probes that ended with a failure reason, per second, over all selected servers.",
-               [target(f'sum(rate(backend_health_probes_total{{{SRV}, result!="success"}}[$__rate_interval])) or vector(0)')],
+               [target("sum" + in_filtered_pools(f'rate(backend_health_probes_total{{{SRV}, result!="success"}}[$__rate_interval])') + " or vector(0)")],
                unit="ops", decimals=2, thresh=thresholds(("green", None), ("orange", 0.001))), 6, 4)
     L.add(stat("Healthy share per pool",
                "Share of the servers of each pool/settings pair that are healthy: green when all "
                "are, orange when some are not, red when none is (clients get 502 Bad Gateway).",
-               [target(f'sum by (pool, settings) (backend_health_pool_servers{{{POOL}, state="healthy"}})\n/\nsum by (pool, settings) (backend_health_pool_servers{{{POOL}}})',
+               [target("sum by (pool, settings) " + in_filtered_pools(f'backend_health_pool_servers{{{POOL}, state="healthy"}}')
+                       + "\n/\nsum by (pool, settings) " + in_filtered_pools(f"backend_health_pool_servers{{{POOL}}}"),
                        legend="{{pool}} / {{settings}}", instant=True)],
                unit="percentunit", text_mode="value_and_name",
                thresh=thresholds(("red", None), ("orange", 0.0001), ("green", 1))), 24, 5)
+    by_pool = "sum by (pool, settings, " + ", ".join(POOL_FILTER_LABELS) + ") "
     L.add(table("Backend pools",
                 "Servers per state for each pool/settings pair, like the Backend Health page of "
-                "Application Gateway. From backend_health_pool_servers.",
-                [target(f'sum by (pool, settings) (backend_health_pool_servers{{{POOL}, state="healthy"}})', "A", instant=True, table=True),
-                 target(f'sum by (pool, settings) (backend_health_pool_servers{{{POOL}, state="unhealthy"}})', "B", instant=True, table=True),
-                 target(f'sum by (pool, settings) (backend_health_pool_servers{{{POOL}, state="unknown"}})', "C", instant=True, table=True),
-                 target(f'sum by (pool, settings) (backend_health_pool_servers{{{POOL}}})', "D", instant=True, table=True)],
+                "Application Gateway (from backend_health_pool_servers), the servers draining "
+                "(being taken out of service, from backend_health_server_draining), and the "
+                "pool's team and tier labels.",
+                [target(by_pool + in_filtered_pools(f'backend_health_pool_servers{{{POOL}, state="healthy"}}'), "A", instant=True, table=True),
+                 target(by_pool + in_filtered_pools(f'backend_health_pool_servers{{{POOL}, state="unhealthy"}}'), "B", instant=True, table=True),
+                 target(by_pool + in_filtered_pools(f'backend_health_pool_servers{{{POOL}, state="unknown"}}'), "C", instant=True, table=True),
+                 target(by_pool + in_filtered_pools(f"backend_health_pool_servers{{{POOL}}}"), "D", instant=True, table=True),
+                 target(by_pool + in_filtered_pools(f"backend_health_server_draining{{{POOL}}}"), "E", instant=True, table=True)],
                 transformations=[
                     {"id": "merge", "options": {}},
-                    organize(exclude=["Time"], order=["pool", "settings", "Value #A", "Value #B", "Value #C", "Value #D"],
-                             rename={"Value #A": "Healthy", "Value #B": "Unhealthy", "Value #C": "Unknown", "Value #D": "Total"}),
+                    organize(exclude=["Time"], order=["pool", "settings", *POOL_FILTER_LABELS, "Value #A", "Value #B", "Value #C", "Value #D", "Value #E"],
+                             rename={"Value #A": "Healthy", "Value #B": "Unhealthy", "Value #C": "Unknown", "Value #D": "Total", "Value #E": "Draining"}),
                 ],
                 overrides=[
                     {"matcher": {"id": "byName", "options": "Healthy"}, "properties": [
@@ -338,22 +398,34 @@ def overview():
                     {"matcher": {"id": "byName", "options": "Unknown"}, "properties": [
                         {"id": "custom.cellOptions", "value": {"type": "color-text"}},
                         {"id": "thresholds", "value": thresholds(("text", None), ("orange", 1))}]},
+                    {"matcher": {"id": "byName", "options": "Draining"}, "properties": [
+                        {"id": "custom.cellOptions", "value": {"type": "color-text"}},
+                        {"id": "thresholds", "value": thresholds(("text", None), ("blue", 1))}]},
                 ],
                 sort_by=[{"displayName": "Healthy", "desc": False}]), 24, 7)
 
     L.row("Servers not healthy")
     L.add(table("Servers not healthy",
-                "Every server that is not healthy, with its state and the failure category and "
-                "reason of its latest failed probe (see runbooks.md for each reason). The details "
-                "string is on the exporter's status page and in /backend-health. Click a server "
-                "for its dashboard.",
-                [target(f'backend_health_server_failure_reason{{{SRV}}}\n* on (job, instance, pool, settings, server) group_left (state)\n(backend_health_server_state{{{SRV}, state!="healthy"}} == 1)',
-                        instant=True, table=True)],
+                "Every server that is not healthy, with its state, the failure category and "
+                "reason of its latest failed probe (see runbooks.md for each reason), whether it "
+                "is draining (being taken out of service: no alert fires for it), and its pool's "
+                "team and tier. The details string is on the exporter's status page and in "
+                "/backend-health. Click a server for its dashboard.",
+                [target(in_filtered_pools(f'backend_health_server_failure_reason{{{SRV}}}\n* on (job, instance, pool, settings, server) group_left (state)\n(backend_health_server_state{{{SRV}, state!="healthy"}} == 1)'),
+                        "A", instant=True, table=True),
+                 target(in_filtered_pools(f'backend_health_server_draining{{{SRV}}}\nand on (job, instance, pool, settings, server)\n(backend_health_server_state{{{SRV}, state!="healthy"}} == 1)'),
+                        "B", instant=True, table=True)],
                 no_value="All selected servers are healthy",
-                transformations=[organize(
-                    exclude=["Time", "Value", "__name__", "job"],
-                    order=["pool", "settings", "server", "state", "category", "reason", "instance"])],
+                transformations=[
+                    {"id": "merge", "options": {}},
+                    organize(exclude=["Time", "Value #A", "__name__", "job"],
+                             order=["pool", "settings", "server", "state", "Value #B", "category", "reason", *POOL_FILTER_LABELS, "instance"],
+                             rename={"Value #B": "Draining"}),
+                ],
                 overrides=[
+                    {"matcher": {"id": "byName", "options": "Draining"},
+                     "properties": [{"id": "mappings", "value": DRAINING_MAPPINGS},
+                                    {"id": "custom.cellOptions", "value": {"type": "color-text"}}]},
                     {"matcher": {"id": "byName", "options": "server"},
                      "properties": [{"id": "links", "value": [server_link()]}]},
                     {"matcher": {"id": "byName", "options": "state"},
@@ -368,8 +440,9 @@ def overview():
     L.row("State over time")
     L.add(state_timeline("Server state",
                          "Health state of every server over time (worst state over the selected "
-                         "exporters): green healthy, orange unknown, red unhealthy.",
-                         [target(state_expr(SRV, "pool, settings, server"),
+                         "exporters): green healthy, orange unknown, red unhealthy; blue and purple "
+                         "while the server is draining.",
+                         [target(state_expr(SRV, "pool, settings, server", in_filtered_pools),
                                  legend="{{pool}} / {{settings}} / {{server}}")],
                          STATE_MAPPINGS), 24, 10)
 
@@ -377,40 +450,43 @@ def overview():
     cat_overrides = [color_override(c, col) for c, col in CATEGORY_COLORS.items()]
     L.add(timeseries("Servers failing by category",
                      "Number of servers that are not healthy, by the failure category of their "
-                     "latest failed probe (timeout, dns, tcp, http, tls, network, unknown).",
-                     [target(f"count by (category) (backend_health_server_failure_reason{{{SRV}}})", legend="{{category}}")],
+                     "latest failed probe (timeout, dns, tcp, http, tls, network, unknown, "
+                     "exporter).",
+                     [target("count by (category) " + in_filtered_pools(f"backend_health_server_failure_reason{{{SRV}}}"), legend="{{category}}")],
                      "none", stack=True, overrides=cat_overrides), 12, 8)
     L.add(timeseries("Failed probes per second by category",
                      "Failed probes per second, by failure category. The category is derived from "
-                     "the reason in the result label (the reason-to-category table is fixed by the "
-                     "contract). Shows failures below the unhealthy threshold too.",
+                     "the reason in the result label: every reason starts with its category, except "
+                     "backend_timeout (category timeout). Shows failures below the unhealthy "
+                     "threshold too.",
                      [target("sum by (category) (\n  label_replace(\n    label_replace(\n"
-                             f"      rate(backend_health_probes_total{{{SRV}, result!=\"success\"}}[$__rate_interval]),\n"
-                             "      \"category\", \"$1\", \"result\", \"(dns|tcp|http|tls|network)_.*\"),\n"
+                             + in_filtered_pools(f'rate(backend_health_probes_total{{{SRV}, result!="success"}}[$__rate_interval])') + ",\n"
+                             "      \"category\", \"$1\", \"result\", \"(dns|tcp|http|tls|network|exporter)_.*\"),\n"
                              "    \"category\", \"timeout\", \"result\", \"backend_timeout\")\n)",
                              legend="{{category}}")],
                      "ops", stack=True, overrides=cat_overrides), 12, 8)
     L.add(timeseries("Servers failing by reason",
                      "Number of servers that are not healthy, by the reason of their latest failed "
                      "probe.",
-                     [target(f"count by (reason) (backend_health_server_failure_reason{{{SRV}}})", legend="{{reason}}")],
+                     [target("count by (reason) " + in_filtered_pools(f"backend_health_server_failure_reason{{{SRV}}}"), legend="{{reason}}")],
                      "none", stack=True), 12, 8)
     L.add(timeseries("Failed probes per second by reason",
                      "Failed probes per second, by reason (the result label of "
                      "backend_health_probes_total).",
-                     [target(f'sum by (result) (rate(backend_health_probes_total{{{SRV}, result!="success"}}[$__rate_interval]))', legend="{{result}}")],
+                     [target("sum by (result) " + in_filtered_pools(f'rate(backend_health_probes_total{{{SRV}, result!="success"}}[$__rate_interval])'), legend="{{result}}")],
                      "ops", stack=True), 12, 8)
 
     L.row("Probe latency")
     L.add(timeseries("Probe duration by phase",
                      "Average over the selected servers of the last probe's time in each phase: "
                      "dns, connect, tls (https only), http, and total.",
-                     [target(f"avg by (phase) (backend_health_probe_duration_seconds{{{SRV}}})", legend="{{phase}}")],
+                     [target("avg by (phase) " + in_filtered_pools(f"backend_health_probe_duration_seconds{{{SRV}}}"), legend="{{phase}}")],
                      "s"), 12, 8)
     L.add(timeseries("Slowest servers",
                      "The five servers with the longest total probe duration at each point in "
                      "time; compare with the probe timeout.",
-                     [target(f'topk(5, max by (pool, settings, server) (backend_health_probe_duration_seconds{{{SRV}, phase="total"}}))',
+                     [target("topk(5, max by (pool, settings, server) "
+                             + in_filtered_pools(f'backend_health_probe_duration_seconds{{{SRV}, phase="total"}}') + ")",
                              legend="{{pool}} / {{settings}} / {{server}}")],
                      "s"), 12, 8)
 
@@ -419,9 +495,11 @@ def overview():
                 "For every https server: days until the earliest notAfter of the chain it "
                 "presented on its last TLS probe (negative = expired), and the leaf certificate's "
                 "own expiry date. Sorted by days left; the alerts warn at 14 days.",
-                [target(f"(min by (job, instance, pool, settings, server) (backend_health_tls_cert_not_after_timestamp_seconds{{{SRV}}}) - time()) / 86400",
+                [target("(min by (job, instance, pool, settings, server) "
+                        + in_filtered_pools(f"backend_health_tls_cert_not_after_timestamp_seconds{{{SRV}}}") + " - time()) / 86400",
                         "A", instant=True, table=True),
-                 target(f'max by (job, instance, pool, settings, server) (backend_health_tls_cert_not_after_timestamp_seconds{{{SRV}, position="leaf"}}) * 1000',
+                 target("max by (job, instance, pool, settings, server) "
+                        + in_filtered_pools(f'backend_health_tls_cert_not_after_timestamp_seconds{{{SRV}, position="leaf"}}') + " * 1000",
                         "B", instant=True, table=True)],
                 unit="d", no_value="No https server",
                 thresh=thresholds(("red", None), ("orange", 0), ("yellow", 14), ("green", 30)),
@@ -440,7 +518,21 @@ def overview():
                     {"matcher": {"id": "byName", "options": "server"},
                      "properties": [{"id": "links", "value": [server_link()]}]},
                 ],
-                sort_by=[{"displayName": "Days to expiry", "desc": False}]), 24, 8)
+                sort_by=[{"displayName": "Days to expiry", "desc": False}]), 16, 8)
+    L.add(table("Client certificates by days to expiry",
+                "For every backend settings with a mutual-TLS client certificate: days until the "
+                "notAfter of the certificate the exporter presents (negative = expired); the alerts "
+                "warn at 14 days. Per settings, so the team and tier filter does not apply.",
+                [target(f'(backend_health_tls_client_cert_not_after_timestamp_seconds{{{EXP}, settings=~"$settings"}} - time()) / 86400',
+                        instant=True, table=True)],
+                unit="d", no_value="No client certificate",
+                thresh=thresholds(("red", None), ("orange", 0), ("yellow", 14), ("green", 30)),
+                transformations=[organize(exclude=["Time", "job"], order=["settings", "Value", "instance"],
+                                          rename={"Value": "Days to expiry"})],
+                overrides=[{"matcher": {"id": "byName", "options": "Days to expiry"}, "properties": [
+                    {"id": "decimals", "value": 1},
+                    {"id": "custom.cellOptions", "value": {"type": "color-background"}}]}],
+                sort_by=[{"displayName": "Days to expiry", "desc": False}]), 8, 8)
 
     L.row("Exporter")
     L.add(stat("Exporters down",
@@ -465,8 +557,9 @@ def overview():
 
     return dashboard(UID_OVERVIEW, "Backend Health / Overview",
                      "Backend health of every pool/settings/server probed by backend-health-exporter: "
-                     "the Backend Health page, failure reasons, probe latency and certificates.",
-                     L, True)
+                     "the Backend Health page, failure reasons, probe latency and certificates. The "
+                     "team and tier variables filter pools by their labels.",
+                     L, True, with_pool_filter=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -476,7 +569,9 @@ def server():
     L = Layout()
     L.row("Current state")
     L.add(stat("State",
-               "Current health state of each selected server (worst over the selected exporters).",
+               "Current health state of each selected server (worst over the selected exporters), "
+               "and whether it is draining: listed in its pool's draining, being taken out of "
+               "service (it gets no new requests and raises no alert).",
                [target(state_expr(SRV, "pool, settings, server"), legend="{{server}} ({{pool}} / {{settings}})", instant=True)],
                mappings=STATE_MAPPINGS, text_mode="value_and_name"), 8, 5)
     L.add(table("Failure reason",
@@ -518,9 +613,30 @@ def server():
                unit="s", text_mode="value_and_name", no_value="No TLS",
                thresh=thresholds(("red", None), ("orange", 0), ("yellow", 14 * 86400), ("green", 30 * 86400))), 6, 4)
 
+    L.row("Addresses")
+    L.add(table("Addresses",
+                "FQDN servers: every address the name resolved to, and the state of its own "
+                "probe. The server is healthy only when every address is; some failing and some "
+                "healthy raises BackendHealthServerAddressesDegraded.",
+                [target(f"backend_health_address_state{{{SRV}}} == 1", instant=True, table=True)],
+                no_value="No resolved addresses: the server is an IP address",
+                transformations=[organize(exclude=["Time", "Value", "__name__", "job"],
+                                          order=["pool", "settings", "server", "address", "state", "instance"])],
+                overrides=[{"matcher": {"id": "byName", "options": "state"},
+                            "properties": [{"id": "mappings", "value": STATE_TEXT_MAPPINGS},
+                                           {"id": "custom.cellOptions", "value": {"type": "color-text"}}]}],
+                sort_by=[{"displayName": "state", "desc": True}]), 12, 7)
+    L.add(timeseries("Addresses by state",
+                     "Members (one per resolved address; an IP server has one) of the selected "
+                     "servers in each state, over time.",
+                     [target(f"sum by (state) (backend_health_server_addresses{{{SRV}}})", legend="{{state}}")],
+                     "none", stack=True,
+                     overrides=[color_override(st, c) for st, c in STATE_COLORS.items()]), 12, 7)
+
     L.row("History")
     L.add(state_timeline("State",
-                         "Health state over time: green healthy, orange unknown, red unhealthy.",
+                         "Health state over time: green healthy, orange unknown, red unhealthy; "
+                         "blue and purple while the server is draining.",
                          [target(state_expr(SRV, "pool, settings, server"), legend="{{server}} ({{pool}} / {{settings}})")],
                          STATE_MAPPINGS), 24, 6)
     L.add(state_timeline("Last probe result",
@@ -584,24 +700,30 @@ def exporter():
                [target('up{job=~"$job", instance=~"$instance"}', legend="{{instance}}", instant=True)],
                text_mode="value_and_name",
                mappings=[{"type": "value", "options": {"1": {"text": "Up", "color": "green", "index": 0},
-                                                       "0": {"text": "Down", "color": "red", "index": 1}}}]), 6, 5)
+                                                       "0": {"text": "Down", "color": "red", "index": 1}}}]), 4, 5)
     L.add(stat("Config reload",
                "Whether the last configuration reload succeeded (a failed reload keeps the "
                "previous configuration running).",
                [target(f"backend_health_exporter_config_last_reload_successful{{{EXP}}}", legend="{{instance}}", instant=True)],
                text_mode="value_and_name",
                mappings=[{"type": "value", "options": {"1": {"text": "OK", "color": "green", "index": 0},
-                                                       "0": {"text": "Failed", "color": "red", "index": 1}}}]), 6, 5)
+                                                       "0": {"text": "Failed", "color": "red", "index": 1}}}]), 5, 5)
     L.add(stat("Last successful reload",
                "When the running configuration was loaded.",
                [target(f"backend_health_exporter_config_last_reload_success_timestamp_seconds{{{EXP}}} * 1000",
                        legend="{{instance}}", instant=True)],
-               unit="dateTimeFromNow", text_mode="value_and_name", color_mode="none"), 6, 5)
+               unit="dateTimeFromNow", text_mode="value_and_name", color_mode="none"), 5, 5)
     L.add(table("Build info",
                 "Version and revision of each selected exporter.",
                 [target(f"backend_health_exporter_build_info{{{EXP}}}", instant=True, table=True)],
                 transformations=[organize(exclude=["Time", "Value", "__name__", "job"],
                                           order=["instance", "version", "revision"])]), 6, 5)
+    L.add(stat("Servers it cannot probe",
+               "Servers whose latest probe could not even start because the exporter ran out of "
+               "a local resource (reason exporter_resource_exhausted, usually the file "
+               "descriptor limit): the exporter's problem, not the backends'.",
+               [target(f'count(backend_health_server_failure_reason{{{EXP}, category="exporter"}}) or vector(0)', instant=True)],
+               unit="none", thresh=thresholds(("green", None), ("red", 1))), 4, 5)
 
     L.row("Probing")
     L.add(timeseries("Probes per second",

@@ -558,8 +558,8 @@ def parse_vars(pairs):
 
 def default_values():
     """Multi/All variables expand to .* (the target-job/instance rules make them =~ only)."""
-    return {"job": ".*", "instance": ".*", "pool": ".*", "settings": ".*", "server": ".*",
-            "datasource": "prometheus"}
+    return {"job": ".*", "instance": ".*", "team": ".*", "tier": ".*", "pool": ".*",
+            "settings": ".*", "server": ".*", "datasource": "prometheus"}
 
 
 def main(argv=None):

@@ -20,8 +20,13 @@ cannot see (monitoring-mixin conventions, mixtool's lint rules, and coverage):
   category          (with --reasons) every failure category of probe/reason.cpp has exactly one
                     alert selecting category="<it>", and every reason has a runbook subsection
                     inside that alert's section
-  metric-exists     (with --metrics FILE|URL) every metric of every alert expression is exposed
-                    by the exporter (up comes from Prometheus)
+  yaml              every file parses, has no duplicate key, and has the shape read here
+  metric-exists     (with --metrics FILE|URL) every metric of every alert and recording rule
+                    expression is exposed by the exporter (up comes from Prometheus) or recorded
+                    by one of the rules
+
+The YAML files are read with PyYAML (Debian python3-yaml), with one check added: a key that
+appears twice in a mapping is an error (PyYAML would silently keep the last one).
 
 Usage: lint_rules.py --alerts FILE... --tests FILE... --runbook runbooks.md [--reasons reason.cpp]
                      [--metrics FILE|URL]
@@ -33,8 +38,12 @@ import os
 import re
 import sys
 
+try:
+    import yaml
+except ImportError:
+    sys.exit("lint_rules: needs PyYAML (Debian package python3-yaml; scripts/setup.sh --test)")
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import yamlsubset  # noqa: E402
 import lint_dashboards  # noqa: E402  (its PromQL scanner and /metrics reader)
 
 ALERT_NAME_RE = re.compile(r"^([A-Z]+[a-z0-9]+)+$")
@@ -49,6 +58,70 @@ def github_slug(heading):
     text = re.sub(r"[`*]", "", text)
     text = re.sub(r"[^\w\- ]", "", text, flags=re.UNICODE)
     return text.replace(" ", "-")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a mapping key given twice: promtool does too, and a silently
+    dropped duplicate (two `expr:` or `for:` lines) would be linted as something it is not."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, (str, int, float, bool, type(None))):
+                continue  # unhashable: SafeLoader reports it
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping", node.start_mark,
+                    f"found duplicate key {key!r} (first at line {seen[key].line + 1})",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(path):
+    with open(path, encoding="utf-8") as f:
+        return yaml.load(f, Loader=_UniqueKeyLoader)
+
+
+def _is_list_of_mappings(value):
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+
+
+def rule_file_shape(doc):
+    """What keeps a rule file from having the shape the checks read, or None. Only the fields
+    this linter reads are checked; promtool check rules judges the rest."""
+    if not isinstance(doc, dict) or not _is_list_of_mappings(doc.get("groups")):
+        return "top level must be a mapping whose groups: is a list of mappings"
+    for g in doc["groups"]:
+        if not isinstance(g.get("name", ""), str) or not _is_list_of_mappings(g.get("rules", [])):
+            return f"group {g.get('name')!r}: name must be a string and rules: a list of mappings"
+        for r in g.get("rules", []):
+            for key in ("alert", "record", "expr", "for"):
+                if key in r and not isinstance(r[key], str):
+                    return f"rule {r.get('alert') or r.get('record')!r}: {key}: must be a string"
+            for key in ("labels", "annotations"):
+                if key in r and not (isinstance(r[key], dict)
+                                     and all(isinstance(v, str) for v in r[key].values())):
+                    return f"rule {r.get('alert') or r.get('record')!r}: {key}: must map names to strings"
+    return None
+
+
+def test_file_shape(doc):
+    """Like rule_file_shape, for a promtool rule test file."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("rule_files", []), list) \
+            or not _is_list_of_mappings(doc.get("tests", [])):
+        return "top level must be a mapping with a rule_files: list and a tests: list of mappings"
+    for t in doc.get("tests", []):
+        cases = t.get("alert_rule_test", [])
+        if not _is_list_of_mappings(cases):
+            return f"test {t.get('name')!r}: alert_rule_test: must be a list of mappings"
+        for case in cases:
+            exp = case.get("exp_alerts") or []
+            if not _is_list_of_mappings(exp) or not all(
+                    isinstance(e.get(k) or {}, dict) for e in exp for k in ("exp_labels", "exp_annotations")):
+                return f"test {t.get('name')!r}: exp_alerts: must be a list of mappings with exp_labels/exp_annotations mappings"
+    return None
 
 
 class Report:
@@ -102,10 +175,15 @@ def check(args):
     rep = Report()
 
     alerts = {}   # name -> (rule dict, file)
+    records = {}  # recorded metric name -> (rule dict, file)
     bases = set()
     for path in args.alerts:
-        doc = yamlsubset.load_file(path)
-        groups = (doc or {}).get("groups") or []
+        doc = load_yaml(path)
+        problem = rule_file_shape(doc)
+        if problem:
+            rep.error("yaml", path, problem)
+            continue
+        groups = doc["groups"]
         if not groups:
             rep.error("group", path, "no rule groups")
         for g in groups:
@@ -116,6 +194,8 @@ def check(args):
             if len(rules) > 20:
                 rep.error("group", path, f"group {gname!r} has {len(rules)} rules (at most 20)")
             for r in rules:
+                if "record" in r:
+                    records[r["record"]] = (r, path)
                 if "alert" not in r:
                     continue
                 name = r["alert"]
@@ -191,7 +271,11 @@ def check(args):
     # Tests.
     fired, silent = {}, {}
     for path in args.tests:
-        doc = yamlsubset.load_file(path) or {}
+        doc = load_yaml(path)
+        problem = test_file_shape(doc)
+        if problem:
+            rep.error("yaml", path, problem)
+            continue
         rule_files = [os.path.normpath(os.path.join(os.path.dirname(path), f)) for f in doc.get("rule_files") or []]
         wanted = {os.path.normpath(a) for a in args.alerts}
         if not wanted.intersection(rule_files):
@@ -248,14 +332,15 @@ def check(args):
 
     if args.metrics:
         metrics = lint_dashboards.load_metrics(args.metrics)
-        for name, (r, path) in sorted(alerts.items()):
+        for name, (r, path) in sorted(alerts.items()) + sorted(records.items()):
             try:
                 selectors, _ = lint_dashboards.scan(r.get("expr") or "")
             except lint_dashboards.PromqlError as e:
                 rep.error("metric-exists", f"{path}: {name}", f"cannot scan the expression: {e}")
                 continue
             for s in selectors:
-                if s.metric and s.metric not in metrics and s.metric not in lint_dashboards.PROMETHEUS_SYNTHETIC:
+                if s.metric and s.metric not in metrics and s.metric not in records \
+                        and s.metric not in lint_dashboards.PROMETHEUS_SYNTHETIC:
                     rep.error("metric-exists", f"{path}: {name}", f"metric {s.metric} is not exposed by the exporter")
 
     return rep, alerts
@@ -273,7 +358,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     try:
         rep, alerts = check(args)
-    except (OSError, yamlsubset.YamlSubsetError) as e:
+    except (OSError, yaml.YAMLError) as e:
         print(f"lint_rules: {e}", file=sys.stderr)
         return 2
     for e in rep.errors:
