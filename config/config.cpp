@@ -90,17 +90,27 @@ std::size_t decodeUtf8(std::string_view text, std::size_t i, char32_t& code) {
     code = lead;
     return 1;
   }
-  std::size_t length = 0;
-  char32_t min = 0;
-  if ((lead & 0xe0) == 0xc0) {
-    length = 2, code = lead & 0x1f, min = 0x80;
-  } else if ((lead & 0xf0) == 0xe0) {
-    length = 3, code = lead & 0x0f, min = 0x800;
-  } else if ((lead & 0xf8) == 0xf0) {
-    length = 4, code = lead & 0x07, min = 0x10000;
-  } else {
+  // Lead byte pattern, payload bits, sequence length, smallest code point of that length.
+  struct Form {
+    unsigned char mask;
+    unsigned char pattern;
+    std::size_t length;
+    char32_t min;
+  };
+  static constexpr Form kForms[] = {
+      {0xe0, 0xc0, 2, 0x80}, {0xf0, 0xe0, 3, 0x800}, {0xf8, 0xf0, 4, 0x10000}};
+  const Form* form = nullptr;
+  for (const Form& f : kForms) {
+    if ((lead & f.mask) == f.pattern) {
+      form = &f;
+    }
+  }
+  if (form == nullptr) {
     return 0;
   }
+  const std::size_t length = form->length;
+  const char32_t min = form->min;
+  code = lead & static_cast<unsigned char>(~form->mask);
   if (i + length > text.size()) {
     return 0;
   }
