@@ -42,7 +42,7 @@ struct ProbeTarget {
   bool check_revocation = false;  // OCSP / CRL on the verified path
   std::string path = "/";
   std::chrono::milliseconds interval{30000};
-  std::chrono::milliseconds unhealthy_interval{30000};  // the interval while not healthy
+  std::chrono::milliseconds unhealthy_interval{30000};  // the interval while unhealthy
   std::chrono::milliseconds timeout{30000};
   int unhealthy_threshold = 3;
   int healthy_threshold = 1;
