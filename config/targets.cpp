@@ -1,5 +1,7 @@
 #include "config/targets.h"
 
+#include <map>
+
 #include "common/host_port.h"
 
 namespace bhe {
@@ -8,25 +10,14 @@ std::string TargetKey::str() const {
   return pool + "/" + settings + "/" + server;
 }
 
-bool ProbeTarget::sameProbing(const ProbeTarget& o) const {
-  auto rootsEqual = [](const auto& a, const auto& b) {
-    if (!a || !b) {
-      return !a && !b;
-    }
-    return *a == *b;
-  };
-  return key == o.key && protocol == o.protocol && port == o.port && host_header == o.host_header &&
-         tls_host == o.tls_host && path == o.path && interval == o.interval &&
-         timeout == o.timeout && unhealthy_threshold == o.unhealthy_threshold &&
-         healthy_threshold == o.healthy_threshold && match == o.match &&
-         rootsEqual(trusted_roots, o.trusted_roots);
-}
-
 namespace {
 
-// The name a probe presents (Host header, SNI, certificate check), per CONTRACT §2:
-// probe host; else the settings' host (host_name, or the server when picked from the backend
-// address), which is also what the default probe uses; else none.
+// The name a probe presents in the Host header (and, without sni_name, as SNI and certificate
+// name): the probe's host; else the settings' host (host_name, or the server when picked from
+// the backend address), which is also what the default probe uses and what
+// pick_host_name_from_backend_settings asks for; else none. Validation refuses a probe that sets
+// both host and pick_host_name_from_backend_settings, and one that picks from settings without
+// a host, so these three cases are all there is.
 std::string effectiveHostName(const ProbeConfig* probe, const BackendSettingsConfig& settings,
                               const std::string& server) {
   if (probe != nullptr && probe->host) {
@@ -39,6 +30,19 @@ std::string effectiveHostName(const ProbeConfig* probe, const BackendSettingsCon
     return server;
   }
   return "";
+}
+
+using SharedRoots = std::shared_ptr<const std::vector<std::vector<std::uint8_t>>>;
+
+SharedRoots rootsOf(const BackendSettingsConfig& settings) {
+  if (!settings.trusted_root_certificates) {
+    return nullptr;
+  }
+  auto all = std::make_shared<std::vector<std::vector<std::uint8_t>>>();
+  for (const auto& file : *settings.trusted_root_certificates) {
+    all->insert(all->end(), file.der.begin(), file.der.end());
+  }
+  return all;
 }
 
 }  // namespace
@@ -55,6 +59,7 @@ std::string hostHeaderValue(const std::string& host, Protocol protocol, int port
 
 std::vector<ProbeTarget> expandTargets(const Config& config) {
   std::vector<ProbeTarget> targets;
+  std::map<std::string, SharedRoots, std::less<>> roots_by_settings;
   for (const auto& pool : config.pools) {
     for (const auto& settings_name : pool.backend_settings) {
       const BackendSettingsConfig* settings = config.findSettings(settings_name);
@@ -62,13 +67,9 @@ std::vector<ProbeTarget> expandTargets(const Config& config) {
         continue;  // validation rejects dangling references; be defensive anyway
       }
       const ProbeConfig* probe = settings->probe ? config.findProbe(*settings->probe) : nullptr;
-      std::shared_ptr<const std::vector<std::vector<std::uint8_t>>> roots;
-      if (settings->trusted_root_certificates) {
-        auto all = std::make_shared<std::vector<std::vector<std::uint8_t>>>();
-        for (const auto& file : *settings->trusted_root_certificates) {
-          all->insert(all->end(), file.der.begin(), file.der.end());
-        }
-        roots = std::move(all);
+      auto [roots, inserted] = roots_by_settings.try_emplace(settings->name);
+      if (inserted) {
+        roots->second = rootsOf(*settings);
       }
       for (const auto& server : pool.servers) {
         ProbeTarget t;
@@ -76,19 +77,26 @@ std::vector<ProbeTarget> expandTargets(const Config& config) {
         t.protocol = settings->protocol;
         t.port = settings->port;
         t.server_is_ip = isIpLiteral(server);
+        t.address_families = settings->address_families;
         std::string host = effectiveHostName(probe, *settings, server);
         t.host_header = hostHeaderValue(host, t.protocol, t.port);
-        t.tls_host = host;
+        t.tls_host = settings->sni_name.value_or(host);
+        t.validate_sni = settings->validate_sni;
+        t.validate_cert_chain_and_expiry = settings->validate_cert_chain_and_expiry;
+        t.check_revocation = settings->check_revocation;
         if (probe != nullptr) {
           t.probe_name = probe->name;
           t.path = probe->path;
           t.interval = probe->interval;
+          t.unhealthy_interval = probe->unhealthy_interval;
           t.timeout = probe->timeout;
           t.unhealthy_threshold = probe->unhealthy_threshold;
           t.healthy_threshold = probe->healthy_threshold;
           t.match = probe->match;
         }
-        t.trusted_roots = roots;
+        t.draining = pool.isDraining(server);
+        t.trusted_roots = roots->second;
+        t.client_identity = settings->client_identity;
         targets.push_back(std::move(t));
       }
     }

@@ -200,26 +200,36 @@ CertificateFile parseCertificateBytes(std::string_view bytes, bool lenient) {
   return failure(std::string(kNotACertificate));
 }
 
-CertificateFile readCertificateFile(const std::string& path, bool lenient) {
+std::string readFileBytes(const std::string& path, std::string& content) {
+  content.clear();
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) {
-    return failure(std::string("cannot read: ") + std::strerror(errno));
+    return std::string("cannot read: ") + std::strerror(errno);
   }
-  std::string content;
   char buffer[64 * 1024];
   for (;;) {
     const std::size_t n = std::fread(buffer, 1, sizeof(buffer), f.get());
     content.append(buffer, n);
     if (content.size() > kMaxFileBytes) {
-      return failure("cannot read: file larger than 16 MiB");
+      content.clear();
+      return "cannot read: file larger than 16 MiB";
     }
     if (n < sizeof(buffer)) {
       if (std::ferror(f.get())) {
         // fopen() succeeds on a directory; the read is what fails (EISDIR).
-        return failure(std::string("cannot read: ") + std::strerror(errno));
+        content.clear();
+        return std::string("cannot read: ") + std::strerror(errno);
       }
       break;
     }
+  }
+  return "";
+}
+
+CertificateFile readCertificateFile(const std::string& path, bool lenient) {
+  std::string content;
+  if (std::string problem = readFileBytes(path, content); !problem.empty()) {
+    return failure(std::move(problem));
   }
   return parseCertificateBytes(content, lenient);
 }

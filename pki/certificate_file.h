@@ -32,6 +32,10 @@ struct CertificateFile {
 // instead of failing the whole file, as one exotic root must not disable a 140-root bundle.
 CertificateFile readCertificateFile(const std::string& path, bool lenient = false);
 
+// The whole file into `content` (at most 16 MiB, as any certificate or key file is far smaller);
+// returns "" or the "cannot read: ..." message readCertificateFile gives.
+std::string readFileBytes(const std::string& path, std::string& content);
+
 // The same, on bytes already in memory.
 CertificateFile parseCertificateBytes(std::string_view bytes, bool lenient = false);
 

@@ -42,7 +42,7 @@ def test_check_config_reports_every_problem():
         f'{path}:4:21: [[backend_pool]] "api".backend_settings refers to unknown '
         'backend_settings "missing-settings" (none is defined)',
         f'{path}:5:1: unknown key "colour" in [backend_pool] (known keys: name, servers, '
-        'backend_settings)',
+        'backend_settings, labels, draining)',
         f'{path}:9:8: [[probe]] "p".path "healthz" must start with \'/\' (e.g. "/healthz")',
         f'{path}:10:12: [[probe]] "p".interval: bad duration "5 sec": unknown unit " sec" '
         '(use ms, s, m or h)',
