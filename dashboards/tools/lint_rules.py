@@ -17,7 +17,7 @@ cannot see (monitoring-mixin conventions, mixtool's lint rules, and coverage):
                     --doc file) shows that alert's severity and for: window
   test-coverage     every alert has a test case where it fires (exp_alerts, with severity in
                     exp_labels and every annotation in exp_annotations) and one where it must not
-  category          (with --reasons) every failure category of probe/reason.cpp has exactly one
+  category          (with --reasons) every failure category of probe/classify/reason.cpp has exactly one
                     alert selecting category="<it>", and every reason has a runbook subsection
                     inside that alert's section
   yaml              every file parses, has no duplicate key, and has the shape read here
@@ -164,7 +164,7 @@ def parse_runbook(path):
 
 
 def parse_reasons(path):
-    """(reason, category) pairs from probe/reason.cpp's table: {kX, "name", "category", ...}."""
+    """(reason, category) pairs from probe/classify/reason.cpp's table: {kX, "name", "category", ...}."""
     with open(path, encoding="utf-8") as f:
         src = f.read()
     pairs = re.findall(r'\{\s*k[A-Za-z]+\s*,\s*"([a-z_]+)"\s*,\s*"([a-z_]+)"\s*,', src)
@@ -328,7 +328,7 @@ def check(args):
                     rep.error("category", args.runbook, f"reason {reason} (category {cat}) has no '### {reason}' subsection in section {names[0]}")
         for cat in by_category:
             if cat not in {c for _, c in pairs}:
-                rep.error("category", args.reasons, f"alerts select category {cat!r}, which probe/reason.cpp does not define")
+                rep.error("category", args.reasons, f"alerts select category {cat!r}, which probe/classify/reason.cpp does not define")
 
     if args.metrics:
         metrics = lint_dashboards.load_metrics(args.metrics)
@@ -351,7 +351,7 @@ def main(argv=None):
     ap.add_argument("--alerts", nargs="+", required=True, help="Prometheus alerting rule files")
     ap.add_argument("--tests", nargs="+", required=True, help="promtool rule test files")
     ap.add_argument("--runbook", required=True, help="runbooks.md")
-    ap.add_argument("--reasons", help="probe/reason.cpp: check categories and reasons against it")
+    ap.add_argument("--reasons", help="probe/classify/reason.cpp: check categories and reasons against it")
     ap.add_argument("--runbook-base", help="the base URL every runbook_url must use")
     ap.add_argument("--doc", action="append", default=[], help="another Markdown file whose alert tables are checked")
     ap.add_argument("--metrics", help="exporter /metrics text (file or http(s) URL): check the metrics of every expression")

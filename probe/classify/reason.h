@@ -1,6 +1,7 @@
-// The closed set of failure reasons of CONTRACT §3, with the category, the state each one puts a
-// server in, the operator-facing message and the resolution hint. This table is the single source
-// of truth for the metric labels, the JSON, the status page, `probe --once` and the runbooks.
+// The closed set of failure reasons (README: "States and reasons"), with the category, the state
+// each one puts a server in, the operator-facing message and the resolution hint. This table is the
+// single source of truth for the metric labels, the JSON, the status page, `probe --once` and the
+// runbooks.
 #pragma once
 
 #include <array>

@@ -1,4 +1,5 @@
-// The per-target health state machine of CONTRACT §3. Pure: it sees only probe outcomes.
+// The per-target health state machine (README: "States and reasons"). Pure: it sees only probe
+// outcomes.
 //
 //   unknown (not_yet_probed) --first probe--> healthy | the failure's state
 //   healthy   --unhealthy_threshold consecutive failures--> unhealthy | unknown (by reason)
