@@ -208,7 +208,7 @@ class Exporter {
       }
       target = *found;
     }
-    auto result = onLoop<ProbeResult>(
+    auto result = onLoop<RoundResult>(
         [this, target, debug](auto done) { engine_.probeNow(target, debug, done); },
         target->timeout + std::chrono::seconds(5));
     if (!result) {
@@ -384,10 +384,10 @@ int runProbeOnce(const std::string& config_file) {
     finishLoop(dispatcher);
     return 1;
   }
-  std::vector<std::optional<ProbeResult>> results(targets.size());
+  std::vector<std::optional<RoundResult>> results(targets.size());
   std::size_t remaining = targets.size();
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    engine.probeNow(std::make_shared<const ProbeTarget>(targets[i]), false, [&, i](ProbeResult r) {
+    engine.probeNow(std::make_shared<const ProbeTarget>(targets[i]), false, [&, i](RoundResult r) {
       results[i] = std::move(r);
       if (--remaining == 0) {
         engine.shutdown();
@@ -405,21 +405,32 @@ int runProbeOnce(const std::string& config_file) {
   std::vector<Row> rows;
   std::map<Reason, int> failing_reasons;
   bool all_healthy = true;
+  auto row = [](const std::string& pool, const std::string& settings, const std::string& server,
+                HealthState state, Reason reason, const std::string& details) {
+    const bool healthy = state == HealthState::kHealthy;
+    return Row{pool,
+               settings,
+               server,
+               std::string(stateName(state)),
+               healthy ? "" : std::string(describe(reason).name),
+               details};
+  };
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    const auto& r = *results[i];
-    Row row{targets[i].key.pool,
-            targets[i].key.settings,
-            targets[i].key.server,
-            "healthy",
-            "",
-            r.details};
-    if (!r.success) {
-      all_healthy = false;
-      row.state = std::string(stateName(describe(r.reason).state));
-      row.reason = std::string(describe(r.reason).name);
-      failing_reasons[r.reason]++;
+    const ProbeTarget& t = targets[i];
+    auto status = statusOfOneRound(std::make_shared<const ProbeTarget>(t), *results[i]);
+    rows.push_back(row(t.key.pool, t.key.settings, t.key.server, status->state, status->reason,
+                       status->details));
+    all_healthy = all_healthy && status->state == HealthState::kHealthy;
+    for (const auto& member : status->addresses) {
+      if (member.state != HealthState::kHealthy) {
+        failing_reasons[member.reason]++;
+      }
+      // An FQDN server: one line per address under its server.
+      if (!t.server_is_ip && !member.address.empty()) {
+        const std::string& details = member.last ? member.last->details : member.details;
+        rows.push_back(row("", "", "  " + member.address, member.state, member.reason, details));
+      }
     }
-    rows.push_back(std::move(row));
   }
   std::array<std::size_t, 5> width{4, 8, 6, 5, 6};
   for (const auto& row : rows) {

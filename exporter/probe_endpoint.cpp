@@ -8,15 +8,10 @@
 
 namespace bhe {
 
-std::string renderProbeMetrics(const ProbeTarget& target, const ProbeResult& result) {
-  auto status = std::make_shared<TargetStatus>();
-  status->target = std::make_shared<const ProbeTarget>(target);
-  status->state = result.success ? HealthState::kHealthy : describe(result.reason).state;
-  status->reason = result.reason;
-  status->details = result.details;
-  status->last = std::make_shared<const ProbeResult>(result);
+std::string renderProbeMetrics(const ProbeTarget& target, const RoundResult& round) {
+  auto status = statusOfOneRound(std::make_shared<const ProbeTarget>(target), round);
   auto families = collectTargetFamilies({status});
-  // State changes, probe counters and pool counts describe the schedule, not one probe.
+  // State changes, probe counters and pool counts describe the schedule, not one round.
   std::erase_if(families, [](const prometheus::MetricFamily& f) {
     return f.name == "backend_health_state_changes_total" ||
            f.name == "backend_health_probes_total" || f.name == "backend_health_pool_servers";
@@ -24,24 +19,42 @@ std::string renderProbeMetrics(const ProbeTarget& target, const ProbeResult& res
   return prometheus::TextSerializer().Serialize(families);
 }
 
-std::string renderProbeDebug(const ProbeTarget& target, const ProbeResult& result) {
+namespace {
+
+void appendVerdict(std::string& out, bool success, Reason reason, const std::string& details) {
+  if (success) {
+    out += "Result: healthy: " + details + "\n";
+    return;
+  }
+  const ReasonInfo& info = describe(reason);
+  out += "Result: " + std::string(stateName(info.state)) + " " + std::string(info.name) +
+         " (category " + std::string(info.category) + ")\n";
+  out += "Details: " + details + "\n";
+  out += "Meaning: " + std::string(info.message) + "\n";
+  out += "What to check: " + std::string(info.hint) + "\n";
+}
+
+}  // namespace
+
+std::string renderProbeDebug(const ProbeTarget& target, const RoundResult& round) {
   std::string out = "Probe of pool=" + target.key.pool + " settings=" + target.key.settings +
                     " server=" + target.key.server + "\n\n";
-  for (const auto& line : result.trace) {
+  for (const auto& line : round.trace) {
     out += line + "\n";
   }
-  out += "\n";
-  if (result.success) {
-    out += "Result: healthy: " + result.details + "\n";
-  } else {
-    const ReasonInfo& info = describe(result.reason);
-    out += "Result: " + std::string(stateName(info.state)) + " " + std::string(info.name) +
-           " (category " + std::string(info.category) + ")\n";
-    out += "Details: " + result.details + "\n";
-    out += "Meaning: " + std::string(info.message) + "\n";
-    out += "What to check: " + std::string(info.hint) + "\n";
+  const bool several = round.addresses.size() > 1;
+  for (const auto& a : round.addresses) {
+    if (several) {
+      out += "\nAddress " + a.address + ":\n";
+    }
+    for (const auto& line : a.result.trace) {
+      out += line + "\n";
+    }
   }
-  out += "\nMetrics:\n" + renderProbeMetrics(target, result);
+  out += "\n";
+  auto status = statusOfOneRound(std::make_shared<const ProbeTarget>(target), round);
+  appendVerdict(out, status->state == HealthState::kHealthy, status->reason, status->details);
+  out += "\nMetrics:\n" + renderProbeMetrics(target, round);
   return out;
 }
 

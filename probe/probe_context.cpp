@@ -34,6 +34,8 @@ std::shared_ptr<const ProbeContext> ProbeContext::build(const Config& config,
                                                         const ProbeContext* previous) {
   auto context = std::make_shared<ProbeContext>();
   context->max_response_bytes_ = config.exporter.max_response_bytes;
+  context->max_addresses_per_server_ =
+      static_cast<std::size_t>(config.exporter.max_addresses_per_server);
   bool needs_well_known = well_known_for_any_target;
   for (const auto& settings : config.settings) {
     if (settings.protocol != Protocol::kHttps) {

@@ -35,9 +35,11 @@ class ProbeContext {
   // fails with tls_handshake_error).
   const TlsSettings* tlsFor(const ProbeTarget& target) const;
   std::size_t maxResponseBytes() const { return max_response_bytes_; }
+  std::size_t maxAddressesPerServer() const { return max_addresses_per_server_; }
 
  private:
   std::size_t max_response_bytes_ = 65536;
+  std::size_t max_addresses_per_server_ = 16;
   std::string well_known_bundle_;
   std::shared_ptr<const TlsSettings> well_known_;
   std::map<std::string, std::shared_ptr<const TlsSettings>> private_by_settings_;

@@ -10,9 +10,9 @@ ProbeEngine::ProbeEngine(UvDispatcher& dispatcher, HealthSink& sink, EngineOptio
     : dispatcher_(dispatcher),
       options_(options),
       resolver_(dispatcher, nullptr),
-      prober_(dispatcher.loop(), dispatcher, resolver_),
+      prober_(dispatcher.loop(), dispatcher),
       runner_(dispatcher, prober_, 1000),
-      reconciler_(dispatcher, runner_, sink) {}
+      reconciler_(dispatcher, resolver_, runner_, sink) {}
 
 ProbeEngine::~ProbeEngine() {
   shutdown();
@@ -47,15 +47,27 @@ void ProbeEngine::apply(const Config& config) {
     }
   }
   resolver_.retainLastKnown(names);
-  reconciler_.apply(targets);
+  reconciler_.apply(targets, context_->maxAddressesPerServer());
 }
 
-void ProbeEngine::probeNow(std::shared_ptr<const ProbeTarget> target, bool trace, ProbeDone done) {
-  runner_.submit(ProbeRequest{std::move(target), trace}, std::nullopt, std::move(done));
+void ProbeEngine::probeNow(std::shared_ptr<const ProbeTarget> target, bool trace,
+                           std::function<void(RoundResult)> done) {
+  const std::size_t max_addresses = context_ ? context_->maxAddressesPerServer() : 16;
+  auto slot = on_demand_.insert(on_demand_.end(), nullptr);
+  *slot = std::make_unique<ServerRound>(dispatcher_, resolver_, runner_, std::move(target),
+                                        ServerRound::Options{trace, std::nullopt, max_addresses},
+                                        [this, slot, done = std::move(done)](RoundResult result) {
+                                          // Inside the round's own hand-over: free it a turn later.
+                                          dispatcher_.deferDelete(std::move(*slot));
+                                          on_demand_.erase(slot);
+                                          done(std::move(result));
+                                        });
+  (*slot)->start();
 }
 
 void ProbeEngine::shutdown() {
   reconciler_.clear();
+  on_demand_.clear();  // their probes are cancelled; their `done` never runs
   runner_.cancelAll();
   resolver_.setLookup(nullptr);  // closes the resolver's sockets and timer
 }

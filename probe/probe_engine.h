@@ -3,6 +3,8 @@
 // one libuv loop. Owns the order of set-up and shutdown; the parts are unit-tested on their own.
 #pragma once
 
+#include <functional>
+#include <list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "probe/probe_runner.h"
 #include "probe/reconciler.h"
 #include "probe/resolve/resolver.h"
+#include "probe/server_round.h"
 
 namespace bhe {
 
@@ -41,8 +44,10 @@ class ProbeEngine {
   }
   std::size_t targetCount() const { return reconciler_.size(); }
 
-  // Probes a target now, outside its schedule (on-demand, `probe --once`).
-  void probeNow(std::shared_ptr<const ProbeTarget> target, bool trace, ProbeDone done);
+  // Probes a target now, outside its schedule (on-demand, `probe --once`): one round, every
+  // address of an FQDN server. `done` runs once, unless the engine shuts down first.
+  void probeNow(std::shared_ptr<const ProbeTarget> target, bool trace,
+                std::function<void(RoundResult)> done);
 
   ProbeRunner& runner() { return runner_; }
 
@@ -59,6 +64,7 @@ class ProbeEngine {
   PipelineProber prober_;
   ProbeRunner runner_;
   Reconciler reconciler_;
+  std::list<std::unique_ptr<ServerRound>> on_demand_;
 };
 
 }  // namespace bhe

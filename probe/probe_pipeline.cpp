@@ -18,7 +18,10 @@ namespace {
 // Where the time of a probe went: each phase from its start to the next one's (or the end).
 class PhaseClock {
  public:
-  PhaseClock(const Dispatcher& dispatcher) : dispatcher_(dispatcher), started_(dispatcher.now()) {
+  // `resolved_in`: the resolve phase ran before this clock started; it is counted as the dns
+  // phase and in the total.
+  PhaseClock(const Dispatcher& dispatcher, std::chrono::nanoseconds resolved_in)
+      : dispatcher_(dispatcher), started_(dispatcher.now() - resolved_in) {
     phase_started_ = started_;
   }
   MonoTime started() const { return started_; }
@@ -61,16 +64,16 @@ class PhaseClock {
 
 class ProbePipeline final : public ActiveProbe {
  public:
-  ProbePipeline(uv_loop_t* loop, Dispatcher& dispatcher, Resolver& resolver,
+  ProbePipeline(uv_loop_t* loop, Dispatcher& dispatcher,
                 std::shared_ptr<const ProbeContext> context, const ProbeRequest& request,
                 ProbeDone done)
       : loop_(loop),
         dispatcher_(dispatcher),
-        resolver_(resolver),
         context_(std::move(context)),
         target_(request.target),
+        request_(request),
         done_(std::move(done)),
-        clock_(dispatcher),
+        clock_(dispatcher, request.resolved_in),
         deadline_(dispatcher.createTimer([this] { onDeadline(); })) {
     if (request.trace) {
       trace_ = std::make_unique<ProbeTrace>(dispatcher, clock_.started());
@@ -78,71 +81,24 @@ class ProbePipeline final : public ActiveProbe {
   }
 
   void start() {
-    result_.started_unix_ms = unixMillisNow();
-    deadline_->arm(target_->timeout);
+    result_.started_unix_ms =
+        unixMillisNow() -
+        std::chrono::duration_cast<std::chrono::milliseconds>(request_.resolved_in).count();
+    result_.dns_stale = request_.dns_stale;
+    const auto spent = std::chrono::ceil<std::chrono::milliseconds>(request_.resolved_in);
+    deadline_->arm(spent < target_->timeout ? target_->timeout - spent
+                                            : std::chrono::milliseconds(0));
     note(trace_.get(), [&] {
       return "probe " + std::string(protocolName(target_->protocol)) + "://" + target_->key.server +
              ":" + std::to_string(target_->port) + target_->path +
              " Host: " + target_->host_header + " timeout " + formatDuration(target_->timeout);
     });
-    if (target_->server_is_ip) {
-      connect(target_->key.server);
-    } else {
-      resolve();
-    }
+    connect(request_.address);
   }
 
   void cancel() override { finish(classifyCancelled()); }
 
  private:
-  // --- resolve -------------------------------------------------------------------------------
-  void resolve() {
-    const std::string& name = target_->key.server;
-    note(trace_.get(), [&] {
-      const std::string& via = resolver_.serversText();
-      return "resolving " + name + " via " + (via.empty() ? std::string("system resolvers") : via);
-    });
-    // With a last-known-good address, a resolver that does not answer gets half the timeout,
-    // then probing goes on at that address; without one, the whole timeout.
-    resolve_ = resolver_.resolve(name, target_->timeout / 2,
-                                 [this](const Resolver::Answer& answer) { onResolved(answer); });
-  }
-
-  void onResolved(const Resolver::Answer& answer) {
-    if (finished_) {
-      return;
-    }
-    const std::string& name = target_->key.server;
-    if (!answer.ok()) {
-      Failure failure = classifyDnsFailure(answer.status, name, answer.servers);
-      note(trace_.get(), [&] { return failure.details; });
-      finish(std::move(failure));
-      return;
-    }
-    const std::string& address = answer.addresses.front();
-    if (answer.stale) {
-      result_.dns_stale = true;
-      note(trace_.get(), [&] {
-        if (answer.too_slow) {
-          return "no DNS answer within half the probe timeout; probing the last-known-good "
-                 "address " +
-                 address;
-        }
-        return classifyDnsFailure(answer.status, name, answer.servers).details +
-               "; probing the last-known-good address " + address;
-      });
-    } else {
-      note(trace_.get(), [&] {
-        std::string all;
-        for (const auto& a : answer.addresses) {
-          all += (all.empty() ? "" : ", ") + a;
-        }
-        return "resolved " + name + " -> " + all;
-      });
-    }
-    connect(address);
-  }
-
   // --- connect -------------------------------------------------------------------------------
   void connect(const std::string& address) {
     clock_.enter(ProbePhase::kConnect);
@@ -258,7 +214,6 @@ class ProbePipeline final : public ActiveProbe {
     }
     finished_ = true;
     deadline_->disarm();
-    resolve_.reset();  // a lookup still under way answers nobody
     result_.seconds = clock_.finish();
     if (failure) {
       result_.success = false;
@@ -283,16 +238,15 @@ class ProbePipeline final : public ActiveProbe {
 
   uv_loop_t* loop_;
   Dispatcher& dispatcher_;
-  Resolver& resolver_;
   std::shared_ptr<const ProbeContext> context_;
   std::shared_ptr<const ProbeTarget> target_;
+  ProbeRequest request_;
   ProbeDone done_;
   PhaseClock clock_;
   std::unique_ptr<Timer> deadline_;
   std::unique_ptr<ProbeTrace> trace_;
   ProbeResult result_;
   std::string peer_;
-  std::unique_ptr<Resolver::Request> resolve_;
   std::unique_ptr<TcpStream> tcp_;  // until TLS takes it over
   const TlsSettings* tls_settings_ = nullptr;
   std::unique_ptr<TlsStream> tls_;
@@ -304,8 +258,8 @@ class ProbePipeline final : public ActiveProbe {
 }  // namespace
 
 std::unique_ptr<ActiveProbe> PipelineProber::start(const ProbeRequest& request, ProbeDone done) {
-  auto pipeline = std::make_unique<ProbePipeline>(loop_, dispatcher_, resolver_, context_, request,
-                                                  std::move(done));
+  auto pipeline =
+      std::make_unique<ProbePipeline>(loop_, dispatcher_, context_, request, std::move(done));
   pipeline->start();
   return pipeline;
 }

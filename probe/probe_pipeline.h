@@ -1,7 +1,8 @@
-// One probe of one target: resolve -> connect -> [tls] -> http -> classify, each phase its own
-// unit (probe/resolve, probe/connect, probe/tls, probe/http), strung together here. The pipeline
-// owns the probe's one deadline (its timeout bounds the whole probe, DNS included), the phase
-// timings and the trace; every verdict comes from probe/classify.
+// One probe of one address: connect -> [tls] -> http -> classify, each phase its own unit
+// (probe/connect, probe/tls, probe/http), strung together here; the resolve phase before it runs
+// once per round for all of an FQDN server's addresses (probe/server_round.h). The pipeline owns
+// the probe's one deadline (the timeout bounds the whole probe, the resolve time included), the
+// phase timings and the trace; every verdict comes from probe/classify.
 #pragma once
 
 #include <uv.h>
@@ -11,15 +12,13 @@
 #include "common/dispatcher.h"
 #include "probe/probe_context.h"
 #include "probe/prober.h"
-#include "probe/resolve/resolver.h"
 
 namespace bhe {
 
 // The Prober of the running exporter.
 class PipelineProber final : public Prober {
  public:
-  PipelineProber(uv_loop_t* loop, Dispatcher& dispatcher, Resolver& resolver)
-      : loop_(loop), dispatcher_(dispatcher), resolver_(resolver) {}
+  PipelineProber(uv_loop_t* loop, Dispatcher& dispatcher) : loop_(loop), dispatcher_(dispatcher) {}
 
   // Probes started from now on use `context`; running ones keep theirs.
   void setContext(std::shared_ptr<const ProbeContext> context) { context_ = std::move(context); }
@@ -29,7 +28,6 @@ class PipelineProber final : public Prober {
  private:
   uv_loop_t* loop_;
   Dispatcher& dispatcher_;
-  Resolver& resolver_;
   std::shared_ptr<const ProbeContext> context_;
 };
 

@@ -11,9 +11,15 @@
 
 namespace bhe {
 
+// One probe of one address of a target: connect, [tls], http. An FQDN server's name was resolved
+// before (probe/server_round.h): that time counts towards the probe's timeout and is reported as
+// its dns phase.
 struct ProbeRequest {
   std::shared_ptr<const ProbeTarget> target;
-  bool trace = false;  // record the step-by-step log (ProbeResult::trace)
+  std::string address;  // the IP-literal server, or one address of the FQDN server's answer
+  bool trace = false;   // record the step-by-step log (ProbeResult::trace)
+  std::chrono::nanoseconds resolved_in{0};
+  bool dns_stale = false;  // `address` is a last-known-good address
 };
 
 using ProbeDone = std::function<void(ProbeResult)>;

@@ -2,7 +2,9 @@
 
 namespace bhe {
 
-void Reconciler::apply(const std::vector<ProbeTarget>& targets) {
+void Reconciler::apply(const std::vector<ProbeTarget>& targets,
+                       std::size_t max_addresses_per_server) {
+  context_.max_addresses_per_server = max_addresses_per_server;
   std::map<TargetKey, std::unique_ptr<TargetSession>> next;
   std::size_t order = 0;
   for (const auto& t : targets) {
@@ -15,15 +17,14 @@ void Reconciler::apply(const std::vector<ProbeTarget>& targets) {
       kept.mapped()->update(std::move(target), order++);
       next.insert(std::move(kept));
     } else {
-      next.emplace(t.key, std::make_unique<TargetSession>(dispatcher_, runner_, sink_,
-                                                          std::move(target), order++));
+      next.emplace(t.key, std::make_unique<TargetSession>(context_, std::move(target), order++));
     }
   }
   std::swap(sessions_, next);
   // What is left in `next` was not kept: stop those sessions, then say they are gone.
   for (auto& [key, session] : next) {
     session.reset();
-    sink_.onRemoved(key);
+    context_.sink.onRemoved(key);
   }
 }
 

@@ -13,14 +13,14 @@ namespace bhe {
 
 class Reconciler {
  public:
-  Reconciler(Dispatcher& dispatcher, ProbeRunner& runner, HealthSink& sink)
-      : dispatcher_(dispatcher), runner_(runner), sink_(sink) {}
+  Reconciler(Dispatcher& dispatcher, Resolver& resolver, ProbeRunner& runner, HealthSink& sink)
+      : context_{dispatcher, resolver, runner, sink} {}
   ~Reconciler() { clear(); }
   Reconciler(const Reconciler&) = delete;
   Reconciler& operator=(const Reconciler&) = delete;
 
   // `targets` in config order; a key listed twice is probed once (its first entry).
-  void apply(const std::vector<ProbeTarget>& targets);
+  void apply(const std::vector<ProbeTarget>& targets, std::size_t max_addresses_per_server = 16);
   // Stops every session (shutdown).
   void clear();
 
@@ -29,9 +29,7 @@ class Reconciler {
   std::size_t size() const { return sessions_.size(); }
 
  private:
-  Dispatcher& dispatcher_;
-  ProbeRunner& runner_;
-  HealthSink& sink_;
+  SessionContext context_;
   std::map<TargetKey, std::unique_ptr<TargetSession>> sessions_;
 };
 

@@ -55,6 +55,26 @@ Failure classifyDnsFailure(int ares_status, std::string_view name, std::string_v
   }
 }
 
+Failure classifyUnresolved(const ResolveOutcome& outcome, std::string_view name,
+                           const AddressFamilies& families, std::string_view timeout_text) {
+  switch (outcome.kind) {
+    case ResolveOutcome::Kind::kTimedOut:
+      return classifyTimeout(ProbePhase::kDns, timeout_text, "");
+    case ResolveOutcome::Kind::kNoneOfFamilies: {
+      std::string via = outcome.servers.empty() ? "the system resolvers" : outcome.servers;
+      return {Reason::kDnsResolutionError,
+              "Lookup of " + std::string(name) + " via " + via + ": no " +
+                  (families.ipv4 ? "IPv4" : "IPv6") + " address (address_families = [\"" +
+                  (families.ipv4 ? "ipv4" : "ipv6") + "\"]); the name has only " +
+                  (families.ipv4 ? "IPv6" : "IPv4") + " addresses"};
+    }
+    case ResolveOutcome::Kind::kFailed:
+    case ResolveOutcome::Kind::kAddresses:
+      break;
+  }
+  return classifyDnsFailure(outcome.status, name, outcome.servers);
+}
+
 Failure classifyConnectFailure(int uv_error, std::string_view address) {
   std::string details = "Connect to " + std::string(address) + " failed: " + uv_strerror(uv_error) +
                         " (" + uv_err_name(uv_error) + ")";

@@ -14,6 +14,7 @@
 #include "probe/connect/stream.h"
 #include "probe/http/http_phase.h"
 #include "probe/probe_result.h"
+#include "probe/resolve/resolve_phase.h"
 #include "probe/tls/chain_analysis.h"
 #include "probe/tls/tls_stream.h"
 
@@ -30,6 +31,11 @@ enum class ProbePhase { kDns, kConnect, kTls, kHttp };
 // answers (dns_resolution_error); timeouts, refusals, SERVFAIL and unreachable resolvers mean
 // the exporter could not learn anything (dns_server_unreachable).
 Failure classifyDnsFailure(int ares_status, std::string_view name, std::string_view servers);
+
+// The resolve phase found nothing to probe: the lookup failed (and nothing is known), it did not
+// answer within the probe timeout, or the name has no address of the configured families.
+Failure classifyUnresolved(const ResolveOutcome& outcome, std::string_view name,
+                           const AddressFamilies& families, std::string_view timeout_text);
 
 // libuv error (negative errno) of a failed TCP connect.
 Failure classifyConnectFailure(int uv_error, std::string_view address);

@@ -6,14 +6,11 @@
 
 namespace bhe {
 
-TargetSession::TargetSession(Dispatcher& dispatcher, ProbeRunner& runner, HealthSink& sink,
-                             std::shared_ptr<const ProbeTarget> target, std::size_t order)
-    : dispatcher_(dispatcher),
-      runner_(runner),
-      sink_(sink),
+TargetSession::TargetSession(SessionContext& context, std::shared_ptr<const ProbeTarget> target,
+                             std::size_t order)
+    : context_(context),
       target_(std::move(target)),
-      machine_(target_->unhealthy_threshold, target_->healthy_threshold),
-      timer_(dispatcher.createTimer([this] { onDue(); })) {
+      timer_(context.dispatcher.createTimer([this] { onDue(); })) {
   auto status = std::make_shared<TargetStatus>();
   status->target = target_;
   status->order = order;
@@ -22,15 +19,14 @@ TargetSession::TargetSession(Dispatcher& dispatcher, ProbeRunner& runner, Health
   scheduleFirst();
 }
 
-TargetSession::~TargetSession() {
-  if (ticket_ != 0) {
-    runner_.cancel(ticket_);
-  }
-}
+TargetSession::~TargetSession() = default;
 
 void TargetSession::update(std::shared_ptr<const ProbeTarget> target, std::size_t order) {
-  const bool reschedule = target->interval != target_->interval;
-  machine_.setThresholds(target->unhealthy_threshold, target->healthy_threshold);
+  const bool reschedule = target->interval != target_->interval ||
+                          target->unhealthy_interval != target_->unhealthy_interval;
+  for (auto& m : members_) {
+    m.machine.setThresholds(target->unhealthy_threshold, target->healthy_threshold);
+  }
   target_ = std::move(target);
   auto next = std::make_shared<TargetStatus>(*status_);
   next->target = target_;
@@ -41,33 +37,43 @@ void TargetSession::update(std::shared_ptr<const ProbeTarget> target, std::size_
   }
 }
 
+std::chrono::milliseconds TargetSession::currentInterval() const {
+  bool failing = status_->last != nullptr && status_->state != HealthState::kHealthy;
+  for (const auto& m : members_) {
+    failing = failing || (m.status.probed() && m.status.state != HealthState::kHealthy);
+  }
+  return failing ? target_->unhealthy_interval : target_->interval;
+}
+
 void TargetSession::scheduleFirst() {
-  const auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(target_->interval);
+  interval_ = currentInterval();
+  const auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(interval_);
   const auto offset = std::hash<std::string>{}(target_->key.str()) %
                       static_cast<std::uint64_t>(std::max<std::int64_t>(interval.count(), 1));
-  next_due_ = dispatcher_.now() + std::chrono::nanoseconds(offset);
+  next_due_ = context_.dispatcher.now() + std::chrono::nanoseconds(offset);
   armTimer();
 }
 
 void TargetSession::armTimer() {
   // Round the firing time up to the tick grid (see the header), in the timers' own time.
-  const auto delay = delayUntil(dispatcher_.now(), next_due_);
+  Dispatcher& dispatcher = context_.dispatcher;
+  const auto delay = delayUntil(dispatcher.now(), next_due_);
   const auto loop_now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(dispatcher_.loopTime());
+      std::chrono::duration_cast<std::chrono::milliseconds>(dispatcher.loopTime());
   const auto fire_at = (loop_now + delay + kTick - std::chrono::milliseconds(1)) / kTick * kTick;
   timer_->arm(fire_at - loop_now);
 }
 
 void TargetSession::onDue() {
   const MonoTime due = next_due_;
-  const auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(target_->interval);
-  next_due_ += interval;
-  const MonoTime now = dispatcher_.now();
+  interval_ = currentInterval();
+  next_due_ += interval_;
+  const MonoTime now = context_.dispatcher.now();
   if (next_due_ <= now) {
-    next_due_ = now + interval;  // more than an interval behind: skip, do not burst
+    next_due_ = now + interval_;  // more than an interval behind: skip, do not burst
   }
   armTimer();
-  if (ticket_ != 0) {
+  if (round_) {
     if (!waiting_due_) {
       waiting_due_ = due;
     }
@@ -77,32 +83,61 @@ void TargetSession::onDue() {
 }
 
 void TargetSession::launch(MonoTime due) {
-  ticket_ = runner_.submit(ProbeRequest{target_, false}, due,
-                           [this](ProbeResult result) { onResult(std::move(result)); });
+  round_due_ = due;
+  round_ = std::make_unique<ServerRound>(
+      context_.dispatcher, context_.resolver, context_.runner, target_,
+      ServerRound::Options{false, due, context_.max_addresses_per_server},
+      [this](RoundResult round) { onRound(std::move(round)); });
+  round_->start();
 }
 
-void TargetSession::onResult(ProbeResult result) {
-  ticket_ = 0;
-  const HealthState before = machine_.state();
-  auto transition =
-      result.success ? machine_.observeSuccess() : machine_.observeFailure(result.reason);
-  auto next = std::make_shared<TargetStatus>(*status_);
-  next->probes.count(result);
-  next->state = machine_.state();
-  next->consecutive_failures = machine_.consecutiveFailures();
-  next->consecutive_successes = machine_.consecutiveSuccesses();
-  next->reason = next->state == HealthState::kHealthy ? Reason::kNotYetProbed : machine_.reason();
-  next->details = statusDetails(next->state, result, next->consecutive_failures,
-                                target_->unhealthy_threshold, status_->details);
-  if (transition.changed) {
-    next->state_changes++;
-    next->since_unix_ms = unixMillisNow();
+TargetSession::Member TargetSession::takeMember(std::vector<Member>& members,
+                                                const std::string& address) const {
+  for (auto& m : members) {
+    if (m.status.address == address) {
+      return std::move(m);
+    }
   }
-  result.trace.clear();
-  next->last = std::make_shared<const ProbeResult>(std::move(result));
+  Member fresh{AddressStatus{},
+               HealthStateMachine(target_->unhealthy_threshold, target_->healthy_threshold)};
+  fresh.status.address = address;
+  fresh.status.since_unix_ms = unixMillisNow();
+  return fresh;
+}
+
+void TargetSession::onRound(RoundResult round) {
+  round_.reset();  // this runs inside the round's hand-over, which touches nothing after it
+  auto next = std::make_shared<TargetStatus>(*status_);
+  std::vector<Member> members;
+  auto observe = [&](const std::string& address, ProbeResult result) {
+    next->probes.count(result);
+    members.push_back(takeMember(members_, address));
+    observeProbe(members.back().status, members.back().machine, std::move(result),
+                 target_->unhealthy_threshold);
+  };
+  if (round.unresolved) {
+    observe("", std::move(*round.unresolved));
+  }
+  for (auto& probed : round.addresses) {
+    observe(probed.address, std::move(probed.result));
+  }
+  members_ = std::move(members);
+  std::vector<AddressStatus> statuses;
+  for (const auto& m : members_) {
+    statuses.push_back(m.status);
+  }
+  const HealthState before = status_->state;
+  const bool changed = applyMembers(*next, std::move(statuses), round.omitted);
   publish(next);
-  if (transition.changed) {
-    sink_.onStateChanged(*next, before);
+  if (changed) {
+    context_.sink.onStateChanged(*next, before);
+  }
+
+  // A state change may change the interval: the next round is due that long after this one.
+  if (const auto interval = currentInterval(); interval != interval_) {
+    interval_ = interval;
+    next_due_ = std::max(round_due_ + interval, context_.dispatcher.now());
+    armTimer();
   }
   if (waiting_due_) {
     const MonoTime due = *waiting_due_;
@@ -113,7 +148,7 @@ void TargetSession::onResult(ProbeResult result) {
 
 void TargetSession::publish(std::shared_ptr<TargetStatus> next) {
   status_ = next;
-  sink_.onStatus(status_);
+  context_.sink.onStatus(status_);
 }
 
 }  // namespace bhe

@@ -1,65 +1,92 @@
-// One (pool, settings, server) over time: its schedule, its health state machine and its
-// counters (the pattern of Envoy's ActiveHealthCheckSession). The session asks the runner for a
-// probe whenever one is due, applies the result to the thresholds and emits what changed to its
-// sink.
+// One (pool, settings, server) over time: its schedule, its members and their health state
+// machines, and its counters (the pattern of Envoy's ActiveHealthCheckSession). Whenever a round
+// is due the session starts one (probe/server_round.h: the resolve phase for an FQDN server, then
+// one probe per address), applies each address's result to that member's thresholds, derives the
+// server's state from its members and emits what changed to its sink.
 //
-// Schedule. The first probe is due at a stable offset into the first interval (a hash of the
-// key), so thousands of targets loaded at once do not probe at once; then every `interval`.
-// A probe that comes due while the previous one still runs starts right after it, never beside
-// it; when the session falls more than a whole interval behind, the missed probes are skipped,
-// not made up in a burst. Timers fire on a 10 ms grid: probes due within the same tick start in
-// the same loop turn, so their sockets complete in shared wake-ups (each wake-up is a context
-// switch, which costs far more CPU than the tick costs in punctuality).
+// Members. An IP-literal server has one member, itself. An FQDN server has one per address of
+// its latest answer: members that stay keep their state and counters, new ones start
+// not_yet_probed (and are probed in the same round, so the server's state never flips to
+// unknown for them), gone ones disappear. A name that resolves to nothing has one stand-in
+// member without an address that carries the DNS failure through the same thresholds.
+//
+// Schedule. The first round is due at a stable offset into the first interval (a hash of the
+// key), so thousands of targets loaded at once do not probe at once; then every `interval`, or
+// every `unhealthy_interval` while the server or any member is not healthy. A round that comes due
+// while the previous one still runs starts right after it, never beside it; when the session
+// falls more than a whole interval behind, the missed rounds are skipped, not made up in a burst.
+// Timers fire on a 10 ms grid: probes due within the same tick start in the same loop turn, so
+// their sockets complete in shared wake-ups (each wake-up is a context switch, which costs far
+// more CPU than the tick costs in punctuality).
 #pragma once
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "common/dispatcher.h"
 #include "probe/health/health_sink.h"
 #include "probe/health/health_state.h"
 #include "probe/probe_runner.h"
+#include "probe/resolve/resolver.h"
+#include "probe/server_round.h"
 
 namespace bhe {
+
+// What every session of the engine shares.
+struct SessionContext {
+  Dispatcher& dispatcher;
+  Resolver& resolver;
+  ProbeRunner& runner;
+  HealthSink& sink;
+  std::size_t max_addresses_per_server = 16;
+};
 
 class TargetSession {
  public:
   static constexpr std::chrono::milliseconds kTick{10};
 
-  TargetSession(Dispatcher& dispatcher, ProbeRunner& runner, HealthSink& sink,
-                std::shared_ptr<const ProbeTarget> target, std::size_t order);
-  // A probe still running is cancelled; its result is never applied.
+  TargetSession(SessionContext& context, std::shared_ptr<const ProbeTarget> target,
+                std::size_t order);
+  // A round still running is cancelled; its results are never applied.
   ~TargetSession();
   TargetSession(const TargetSession&) = delete;
   TargetSession& operator=(const TargetSession&) = delete;
 
-  // A reload kept this key: state, counters and streaks stay; new thresholds apply from the next
-  // result; the schedule stays unless the interval changed.
+  // A reload kept this key: state, members, counters and streaks stay; new thresholds apply from
+  // the next result; the schedule stays unless the interval changed.
   void update(std::shared_ptr<const ProbeTarget> target, std::size_t order);
 
   const std::shared_ptr<const ProbeTarget>& target() const { return target_; }
   const std::shared_ptr<const TargetStatus>& status() const { return status_; }
-  bool probeInFlight() const { return ticket_ != 0; }
+  bool roundInFlight() const { return round_ != nullptr; }
   MonoTime nextDue() const { return next_due_; }
 
  private:
+  struct Member {
+    AddressStatus status;
+    HealthStateMachine machine;
+  };
+
+  std::chrono::milliseconds currentInterval() const;
   void scheduleFirst();
   void armTimer();
   void onDue();
   void launch(MonoTime due);
-  void onResult(ProbeResult result);
+  void onRound(RoundResult round);
+  Member takeMember(std::vector<Member>& members, const std::string& address) const;
   void publish(std::shared_ptr<TargetStatus> next);
 
-  Dispatcher& dispatcher_;
-  ProbeRunner& runner_;
-  HealthSink& sink_;
+  SessionContext& context_;
   std::shared_ptr<const ProbeTarget> target_;
-  HealthStateMachine machine_;
+  std::vector<Member> members_;
   std::shared_ptr<const TargetStatus> status_;
   std::unique_ptr<Timer> timer_;
   MonoTime next_due_{0};
-  ProbeRunner::Ticket ticket_ = 0;       // the probe in flight, 0 = none
-  std::optional<MonoTime> waiting_due_;  // a probe came due while one was running
+  MonoTime round_due_{0};                  // when the latest round was due
+  std::chrono::milliseconds interval_{0};  // the interval next_due_ was computed with
+  std::unique_ptr<ServerRound> round_;     // the round in flight
+  std::optional<MonoTime> waiting_due_;    // a round came due while one was running
 };
 
 }  // namespace bhe

@@ -14,7 +14,7 @@ using namespace std::chrono_literals;
 ProbeRequest requestFor(const std::string& server) {
   auto target = std::make_shared<ProbeTarget>();
   target->key = {"p", "s", server};
-  return ProbeRequest{target, false};
+  return ProbeRequest{target, server};
 }
 
 class ProbeRunnerTest : public ::testing::Test {

@@ -16,7 +16,9 @@ using namespace std::chrono_literals;
 ProbeTarget target(const std::string& server, std::chrono::milliseconds interval = 1s) {
   ProbeTarget t;
   t.key = {"pool", "settings", server};
+  t.server_is_ip = true;
   t.interval = interval;
+  t.unhealthy_interval = interval;
   t.timeout = interval;
   t.unhealthy_threshold = 1;
   return t;
@@ -27,8 +29,9 @@ class ReconcilerTest : public ::testing::Test {
   test::SimulatedDispatcher dispatcher;
   test::FakeProber prober{dispatcher};
   ProbeRunner runner{dispatcher, prober, 1000};
+  Resolver resolver{dispatcher, nullptr};
   test::RecordingSink sink;
-  Reconciler reconciler{dispatcher, runner, sink};
+  Reconciler reconciler{dispatcher, resolver, runner, sink};
 
   // Finishes every running probe: successes except for `failing`.
   void finishAll(const std::string& failing = "") {

@@ -20,7 +20,9 @@ std::shared_ptr<const ProbeTarget> target(const std::string& server,
                                           int unhealthy_threshold = 3, int healthy_threshold = 1) {
   auto t = std::make_shared<ProbeTarget>();
   t->key = {"pool", "settings", server};
+  t->server_is_ip = true;  // no resolve phase: one member, the server itself
   t->interval = interval;
+  t->unhealthy_interval = interval;
   t->timeout = interval;
   t->unhealthy_threshold = unhealthy_threshold;
   t->healthy_threshold = healthy_threshold;
@@ -32,10 +34,12 @@ class TargetSessionTest : public ::testing::Test {
   test::SimulatedDispatcher dispatcher;
   test::FakeProber prober{dispatcher};
   ProbeRunner runner{dispatcher, prober, 1000};
+  Resolver resolver{dispatcher, nullptr};
   test::RecordingSink sink;
+  SessionContext context{dispatcher, resolver, runner, sink};
 
   std::unique_ptr<TargetSession> session(std::shared_ptr<const ProbeTarget> t) {
-    return std::make_unique<TargetSession>(dispatcher, runner, sink, std::move(t), 0);
+    return std::make_unique<TargetSession>(context, std::move(t), 0);
   }
   // Lets the next probe start, then finishes it.
   void probeOnce(bool success, Reason reason = Reason::kTcpConnectError) {
@@ -114,8 +118,10 @@ TEST_F(TargetSessionTest, FirstProbesAreSpreadOverTheFirstIntervalAndStable) {
   test::SimulatedDispatcher other_dispatcher;
   test::FakeProber other_prober{other_dispatcher};
   ProbeRunner other_runner{other_dispatcher, other_prober, 1000};
-  TargetSession again(other_dispatcher, other_runner, sink, target("10.0.0.7", 10s), 0);
-  TargetSession first(dispatcher, runner, sink, target("10.0.0.7", 10s), 0);
+  Resolver other_resolver{other_dispatcher, nullptr};
+  SessionContext other{other_dispatcher, other_resolver, other_runner, sink};
+  TargetSession again(other, target("10.0.0.7", 10s), 0);
+  TargetSession first(context, target("10.0.0.7", 10s), 0);
   EXPECT_EQ(again.nextDue() - other_dispatcher.now(), first.nextDue() - dispatcher.now());
 }
 
@@ -125,7 +131,7 @@ TEST_F(TargetSessionTest, AProbeThatOutlastsItsIntervalIsNotDoubled) {
   ASSERT_EQ(prober.startedCount(), 1u);
   dispatcher.advance(3500ms);  // three more intervals come due while it runs
   EXPECT_EQ(prober.startedCount(), 1u) << "never two probes in flight";
-  EXPECT_TRUE(s->probeInFlight());
+  EXPECT_TRUE(s->roundInFlight());
   prober.succeed(0);
   dispatcher.runPosted();
   EXPECT_EQ(prober.startedCount(), 2u) << "the probe that came due starts right after";

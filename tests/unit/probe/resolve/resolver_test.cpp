@@ -6,42 +6,14 @@
 
 #include <deque>
 
+#include "tests/support/scripted_lookup.h"
 #include "tests/support/simulated_dispatcher.h"
 
 namespace bhe {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Lookups wait until the test answers them.
-class ScriptedLookup final : public DnsLookup {
- public:
-  struct Pending {
-    std::string name;
-    Callback done;
-  };
-  void lookup(const std::string& name, Callback done) override {
-    ++sent;
-    pending.push_back({name, std::move(done)});
-  }
-  void cancelAll() override { pending.clear(); }
-  const std::string& serversText() const override { return servers; }
-
-  void answer(DnsAnswer a) {
-    ASSERT_FALSE(pending.empty());
-    Pending p = std::move(pending.front());
-    pending.pop_front();
-    p.done(a);
-  }
-
-  std::deque<Pending> pending;
-  int sent = 0;
-  std::string servers = "127.0.0.1:5353";
-};
-
-DnsAnswer addresses(std::vector<std::string> a, std::chrono::seconds ttl = 30s) {
-  return DnsAnswer{ARES_SUCCESS, std::move(a), ttl};
-}
+using test::ScriptedLookup;
 
 class ResolverTest : public ::testing::Test {
  protected:
@@ -66,7 +38,7 @@ class ResolverTest : public ::testing::Test {
 
 TEST_F(ResolverTest, CachesAnswersForTheirTtlAtMostAMinute) {
   resolve("a.test");
-  lookup->answer(addresses({"10.0.0.1"}, 30s));
+  lookup->answer(test::addresses({"10.0.0.1"}, 30s));
   resolve("a.test");
   EXPECT_EQ(lookup->sent, 1) << "cached";
   ASSERT_EQ(answers.size(), 2u);
@@ -74,7 +46,7 @@ TEST_F(ResolverTest, CachesAnswersForTheirTtlAtMostAMinute) {
   dispatcher.advance(30s);
   resolve("a.test");
   EXPECT_EQ(lookup->sent, 2) << "expired after its TTL";
-  lookup->answer(addresses({"10.0.0.2"}, std::chrono::hours(24)));
+  lookup->answer(test::addresses({"10.0.0.2"}, std::chrono::hours(24)));
   dispatcher.advance(Resolver::kMaxCacheTtl - 1s);
   resolve("a.test");
   EXPECT_EQ(lookup->sent, 2);
@@ -88,7 +60,7 @@ TEST_F(ResolverTest, ConcurrentLookupsOfOneNameShareOneQuery) {
   resolve("a.test");
   resolve("b.test");
   EXPECT_EQ(lookup->sent, 2);
-  lookup->answer(addresses({"10.0.0.1", "fd00::1"}));
+  lookup->answer(test::addresses({"10.0.0.1", "fd00::1"}));
   ASSERT_EQ(answers.size(), 2u);
   for (const auto& a : answers) {
     EXPECT_EQ(a.addresses, (std::vector<std::string>{"10.0.0.1", "fd00::1"}));
@@ -99,7 +71,7 @@ TEST_F(ResolverTest, ConcurrentLookupsOfOneNameShareOneQuery) {
 
 TEST_F(ResolverTest, AFailedLookupServesTheLastKnownGoodAddressesMarkedStale) {
   resolve("a.test");
-  lookup->answer(addresses({"10.0.0.1"}, 0s));  // TTL 0: not cached, but remembered
+  lookup->answer(test::addresses({"10.0.0.1"}, 0s));  // TTL 0: not cached, but remembered
   resolve("a.test");
   lookup->answer(DnsAnswer{ARES_ENOTFOUND, {}, 0s});
   ASSERT_EQ(answers.size(), 2u);
@@ -116,7 +88,7 @@ TEST_F(ResolverTest, AFailedLookupServesTheLastKnownGoodAddressesMarkedStale) {
 
 TEST_F(ResolverTest, ASilentResolverIsNotWaitedForWhenALastKnownGoodExists) {
   resolve("a.test");
-  lookup->answer(addresses({"10.0.0.1"}, 0s));
+  lookup->answer(test::addresses({"10.0.0.1"}, 0s));
   resolve("a.test", 750ms);
   dispatcher.advance(749ms);
   EXPECT_EQ(answers.size(), 1u);
@@ -126,7 +98,7 @@ TEST_F(ResolverTest, ASilentResolverIsNotWaitedForWhenALastKnownGoodExists) {
   EXPECT_TRUE(answers[1].too_slow);
   EXPECT_EQ(answers[1].addresses, std::vector<std::string>{"10.0.0.1"});
   // The late answer still refreshes what is known, for the next probe.
-  lookup->answer(addresses({"10.0.0.9"}, 0s));
+  lookup->answer(test::addresses({"10.0.0.9"}, 0s));
   EXPECT_EQ(answers.size(), 2u);
   resolve("a.test", 750ms);
   lookup->answer(DnsAnswer{ARES_ETIMEOUT, {}, 0s});
@@ -140,7 +112,7 @@ TEST_F(ResolverTest, ASilentResolverIsNotWaitedForWhenALastKnownGoodExists) {
 TEST_F(ResolverTest, AWithdrawnRequestIsNeverAnswered) {
   resolve("a.test");
   requests.back().reset();
-  lookup->answer(addresses({"10.0.0.1"}));
+  lookup->answer(test::addresses({"10.0.0.1"}));
   EXPECT_TRUE(answers.empty());
   resolve("a.test");
   EXPECT_EQ(lookup->sent, 1) << "the withdrawn request's answer still filled the cache";
@@ -148,7 +120,7 @@ TEST_F(ResolverTest, AWithdrawnRequestIsNeverAnswered) {
 
 TEST_F(ResolverTest, NewDnsServersKeepLastKnownGoodAndResendPendingLookups) {
   resolve("a.test");
-  lookup->answer(addresses({"10.0.0.1"}));
+  lookup->answer(test::addresses({"10.0.0.1"}));
   resolve("b.test");
   auto replacement = std::make_unique<ScriptedLookup>();
   ScriptedLookup* second = replacement.get();
@@ -157,7 +129,7 @@ TEST_F(ResolverTest, NewDnsServersKeepLastKnownGoodAndResendPendingLookups) {
   EXPECT_EQ(second->sent, 1) << "b.test asked again on the new servers";
   resolve("a.test");
   EXPECT_EQ(second->sent, 2) << "the old servers' cache is gone";
-  second->answer(addresses({"10.0.0.2"}));  // b.test
+  second->answer(test::addresses({"10.0.0.2"}));  // b.test
   second->answer(DnsAnswer{ARES_ESERVFAIL, {}, 0s});
   EXPECT_EQ(answers.back().addresses, std::vector<std::string>{"10.0.0.1"})
       << "last-known-good survives the change of servers";
@@ -165,9 +137,9 @@ TEST_F(ResolverTest, NewDnsServersKeepLastKnownGoodAndResendPendingLookups) {
 
 TEST_F(ResolverTest, NamesThatLeftTheConfigAreForgotten) {
   resolve("a.test");
-  lookup->answer(addresses({"10.0.0.1"}, 0s));
+  lookup->answer(test::addresses({"10.0.0.1"}, 0s));
   resolve("b.test");
-  lookup->answer(addresses({"10.0.0.2"}, 0s));
+  lookup->answer(test::addresses({"10.0.0.2"}, 0s));
   resolver->retainLastKnown({"b.test"});
   EXPECT_FALSE(resolver->hasLastKnown("a.test"));
   EXPECT_TRUE(resolver->hasLastKnown("b.test"));
