@@ -76,6 +76,7 @@ class Exporter {
     engine_.runner().setInFlightObserver([this](int n) { board_.probes_in_flight = n; });
     try {
       engine_.apply(config_);
+      publishPools(config_);
     } catch (const std::exception& e) {
       log::error("cannot start probing", {{"error", e.what()}});
       stop();
@@ -283,10 +284,19 @@ class Exporter {
       return outcome;
     }
     config_ = std::move(*load.config);
+    publishPools(config_);
     metrics_.recordReload(true);
     log::info("config reloaded", {{"trigger", trigger}, {"targets", engine_.targetCount()}});
     outcome.ok = true;
     return outcome;
+  }
+
+  void publishPools(const Config& config) {
+    std::vector<PoolLabels> pools;
+    for (const auto& pool : config.pools) {
+      pools.push_back({pool.name, pool.labels});
+    }
+    board_.setPools(std::move(pools));
   }
 
   void shutdown(std::string_view why) {

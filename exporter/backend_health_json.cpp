@@ -51,6 +51,22 @@ nlohmann::json probeResultJson(const ProbeResult& r) {
   return j;
 }
 
+nlohmann::json addressJson(const AddressStatus& a) {
+  nlohmann::json j;
+  j["address"] = a.address;
+  j["health"] = azureHealth(a.state);
+  const bool healthy = a.state == HealthState::kHealthy;
+  j["reason"] = healthy ? nlohmann::json(nullptr) : nlohmann::json(describe(a.reason).name);
+  j["category"] = healthy ? nlohmann::json(nullptr) : nlohmann::json(describe(a.reason).category);
+  j["details"] = a.details;
+  j["since"] = formatUtcMillis(a.since_unix_ms);
+  j["consecutiveFailures"] = a.consecutive_failures;
+  j["consecutiveSuccesses"] = a.consecutive_successes;
+  j["probes"] = {{"total", a.probes}, {"failed", a.failed_probes}};
+  j["lastProbe"] = a.last ? probeResultJson(*a.last) : nlohmann::json(nullptr);
+  return j;
+}
+
 nlohmann::json serverHealthJson(const TargetStatus& t) {
   nlohmann::json server;
   server["address"] = t.key().server;
@@ -76,6 +92,15 @@ nlohmann::json serverHealthJson(const TargetStatus& t) {
   server["consecutiveFailures"] = t.consecutive_failures;
   server["consecutiveSuccesses"] = t.consecutive_successes;
   server["lastProbe"] = t.last ? probeResultJson(*t.last) : nlohmann::json(nullptr);
+  server["draining"] = t.target->draining;
+  nlohmann::json addresses = nlohmann::json::array();
+  for (const auto& member : t.addresses) {
+    if (!member.standIn()) {
+      addresses.push_back(addressJson(member));
+    }
+  }
+  server["addresses"] = std::move(addresses);
+  server["omittedAddresses"] = t.omitted_addresses;
   return server;
 }
 

@@ -17,6 +17,9 @@ nlohmann::json backendHealthJson(const StatusSnapshot& targets);
 // One server entry of the document (also used by /probe).
 nlohmann::json serverHealthJson(const TargetStatus& target);
 
+// One member (address) of a server.
+nlohmann::json addressJson(const AddressStatus& address);
+
 // The per-probe part: timings, status, address, TLS chain.
 nlohmann::json probeResultJson(const ProbeResult& result);
 

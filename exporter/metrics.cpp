@@ -156,6 +156,48 @@ const TargetFamily kTargetFamilies[] = {
          addGauge(f, labels, t.last->dns_stale ? 1 : 0);
        }
      }},
+    {"backend_health_address_state",
+     "Health state of each resolved address of an FQDN server: 1 for the current state, 0 for "
+     "the other two.",
+     MetricType::Gauge,
+     [](const TargetStatus& t, const auto& labels, MetricFamily& f) {
+       if (t.target->server_is_ip) {
+         return;
+       }
+       for (const auto& member : t.addresses) {
+         if (member.standIn()) {
+           continue;
+         }
+         auto with_address = with(labels, "address", member.address);
+         for (HealthState s : kAllStates) {
+           addGauge(f, with(with_address, "state", std::string(stateName(s))),
+                    member.state == s ? 1 : 0);
+         }
+       }
+     }},
+    {"backend_health_server_addresses",
+     "Addresses (members) of each server, by health state; the server is healthy only when "
+     "every member is.",
+     MetricType::Gauge,
+     [](const TargetStatus& t, const auto& labels, MetricFamily& f) {
+       std::array<int, 3> per_state{};
+       for (const auto& member : t.addresses) {
+         if (!member.standIn()) {
+           per_state[static_cast<int>(member.state)]++;
+         }
+       }
+       for (HealthState s : kAllStates) {
+         addGauge(f, with(labels, "state", std::string(stateName(s))),
+                  per_state[static_cast<int>(s)]);
+       }
+     }},
+    {"backend_health_server_draining",
+     "1 while the server is listed in its pool's draining list (being taken out of service), "
+     "else 0.",
+     MetricType::Gauge,
+     [](const TargetStatus& t, const auto& labels, MetricFamily& f) {
+       addGauge(f, labels, t.target->draining ? 1 : 0);
+     }},
 };
 
 MetricFamily poolServersFamily(const StatusSnapshot& targets) {
@@ -189,6 +231,20 @@ void forEachTargetFamily(const StatusSnapshot& targets,
     emit(std::move(f));
   }
   emit(poolServersFamily(targets));
+}
+
+MetricFamily poolLabelsFamily(const std::vector<PoolLabels>& pools) {
+  auto f = family("backend_health_pool_labels",
+                  "The labels configured for each backend pool; the value is always 1.",
+                  MetricType::Gauge);
+  for (const auto& pool : pools) {
+    std::vector<ClientMetric::Label> labels{{"pool", pool.pool}};
+    for (const auto& label : pool.labels) {
+      labels.push_back({label.name, label.value});
+    }
+    addGauge(f, std::move(labels), 1);
+  }
+  return f;
 }
 
 std::vector<MetricFamily> collectTargetFamilies(const StatusSnapshot& targets) {
@@ -249,11 +305,13 @@ std::string ExporterMetrics::render() const {
   // as prometheus-cpp objects at once would set a needlessly high memory high-water mark.
   std::ostringstream out;
   prometheus::TextSerializer serializer;
-  forEachTargetFamily(board_.snapshot(), [&](MetricFamily&& f) {
+  auto serialize = [&](MetricFamily&& f) {
     std::vector<MetricFamily> one;
     one.push_back(std::move(f));
     serializer.Serialize(out, one);
-  });
+  };
+  forEachTargetFamily(board_.snapshot(), serialize);
+  serialize(poolLabelsFamily(*board_.pools()));
   serializer.Serialize(out, registry_->Collect());
   return out.str();
 }

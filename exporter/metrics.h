@@ -21,7 +21,9 @@ namespace bhe {
 // The per-server and per-pool families of one snapshot, one family at a time. Pure.
 void forEachTargetFamily(const StatusSnapshot& targets,
                          const std::function<void(prometheus::MetricFamily&&)>& emit);
-// The same, all at once (for single-probe output and tests).
+// backend_health_pool_labels: one series per pool with its configured labels (an info metric).
+prometheus::MetricFamily poolLabelsFamily(const std::vector<PoolLabels>& pools);
+// The per-server families all at once (for single-probe output and tests).
 std::vector<prometheus::MetricFamily> collectTargetFamilies(const StatusSnapshot& targets);
 
 class ExporterMetrics {

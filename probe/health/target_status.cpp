@@ -91,6 +91,8 @@ void observeProbe(AddressStatus& s, HealthStateMachine& machine, ProbeResult res
   if (transition.changed || s.since_unix_ms == 0) {
     s.since_unix_ms = unixMillisNow();
   }
+  ++s.probes;
+  s.failed_probes += result.success ? 0 : 1;
   result.trace.clear();
   s.last = std::make_shared<const ProbeResult>(std::move(result));
 }

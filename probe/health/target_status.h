@@ -43,9 +43,12 @@ struct AddressStatus {
   std::int64_t since_unix_ms = 0;
   int consecutive_failures = 0;
   int consecutive_successes = 0;
+  std::uint64_t probes = 0;  // probes of this member, and how many of them failed
+  std::uint64_t failed_probes = 0;
   std::shared_ptr<const ProbeResult> last;  // null until probed
 
   bool probed() const { return last != nullptr; }
+  bool standIn() const { return address.empty(); }
 };
 
 struct TargetStatus {

@@ -28,4 +28,15 @@ StatusSnapshot StatusBoard::snapshot() const {
   return out;
 }
 
+void StatusBoard::setPools(std::vector<PoolLabels> pools) {
+  auto next = std::make_shared<const std::vector<PoolLabels>>(std::move(pools));
+  std::lock_guard lock(mutex_);
+  pools_ = std::move(next);
+}
+
+std::shared_ptr<const std::vector<PoolLabels>> StatusBoard::pools() const {
+  std::lock_guard lock(mutex_);
+  return pools_;
+}
+
 }  // namespace bhe

@@ -16,6 +16,12 @@ namespace bhe {
 
 using StatusSnapshot = std::vector<std::shared_ptr<const TargetStatus>>;
 
+// A pool's configured labels (for backend_health_pool_labels).
+struct PoolLabels {
+  std::string pool;
+  std::vector<PoolLabel> labels;
+};
+
 class StatusBoard final : public HealthSink {
  public:
   void onStatus(const std::shared_ptr<const TargetStatus>& status) override;
@@ -24,11 +30,17 @@ class StatusBoard final : public HealthSink {
 
   StatusSnapshot snapshot() const;  // ordered by config position
 
+  // The pools of the running configuration, replaced as a whole by each (re)load.
+  void setPools(std::vector<PoolLabels> pools);
+  std::shared_ptr<const std::vector<PoolLabels>> pools() const;
+
   std::atomic<int> probes_in_flight{0};
 
  private:
   mutable std::mutex mutex_;
   std::map<TargetKey, std::shared_ptr<const TargetStatus>> targets_;
+  std::shared_ptr<const std::vector<PoolLabels>> pools_ =
+      std::make_shared<const std::vector<PoolLabels>>();
 };
 
 }  // namespace bhe
