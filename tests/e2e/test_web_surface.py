@@ -304,17 +304,21 @@ def test_max_concurrent_probes_flag():
     backend = TcpPeer(silent)
     dns = DnsServer({})
     try:
+        hung = []
         with Exporter(config(backend.port, dns.address),
                       extra_args=["--web.max-concurrent-probes=1"]) as exporter:
-            first = threading.Thread(
-                target=lambda: http_get(exporter.base + PROBE_PATH, timeout=PROBE_TIMEOUT_S + 30),
-                daemon=True)
+            first = threading.Thread(target=lambda: hung.append(
+                http_get(exporter.base + PROBE_PATH, timeout=PROBE_TIMEOUT_S + 30)), daemon=True)
             first.start()
             wait_until(lambda: backend.connections >= 1, what="the on-demand probe to hang")
             status, body, headers = http_get(exporter.base + PROBE_PATH, timeout=10)
             assert status == 429 and "1 on-demand probe is already running" in body, (status, body)
             assert headers.get("Retry-After"), headers
             assert exporter.get("/-/healthy")[0] == 200
+            # Leaving the block stops the exporter (within the harness's 15 s, less than the
+            # hung probe's timeout): shutdown does not wait for the probe, the client gets 503.
+        first.join(timeout=10)
+        assert hung and hung[0][0] == 503 and "shutting down" in hung[0][1], hung
     finally:
         backend.close()
         dns.close()
