@@ -17,6 +17,10 @@ namespace {
 
 // Connections the kernel queues while the loop is busy for a moment (a burst of scrapes).
 constexpr int kListenBacklog = 1024;
+// Accepts per loop turn. libuv accepts everything pending in one go; under a flood of new
+// connections that would push out (at the cap) a scraper whose request has arrived but was not
+// read yet. Between turns, requests that have arrived are read.
+constexpr int kAcceptsPerTurn = 64;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 HttpResponse textResponse(int status, std::string text) {
@@ -134,6 +138,9 @@ class WebListener::Loop {
   uv_loop_t loop_{};
   uv_tcp_t server_{};
   uv_async_t stop_async_{};
+  uv_check_t turn_{};  // after each poll: a new accept budget
+  int accepts_left_ = kAcceptsPerTurn;
+  bool accept_deferred_ = false;  // libuv holds one accepted socket until we take it
   std::shared_ptr<HttpResponder::Mailbox> mailbox_;
   std::thread thread_;
   bool running_ = false;
@@ -158,9 +165,16 @@ int WebListener::Loop::bindAndListen(const std::string& host, int port) {
   if (rc == 0) {
     rc = uv_listen(reinterpret_cast<uv_stream_t*>(&server_), kListenBacklog,
                    [](uv_stream_t* server, int status) {
-                     if (status == 0) {  // errors (EMFILE...): libuv has shed that connection
-                       static_cast<Loop*>(server->data)->accept();
+                     auto* self = static_cast<Loop*>(server->data);
+                     if (status != 0) {
+                       return;  // EMFILE and the like: libuv has shed that connection
                      }
+                     if (self->accepts_left_ == 0) {
+                       // Not taking it makes libuv stop polling the listener until we do.
+                       self->accept_deferred_ = true;
+                       return;
+                     }
+                     self->accept();
                    });
   }
   if (rc != 0) {
@@ -214,6 +228,16 @@ int WebListener::Loop::start(const std::string& listen_address) {
   uv_async_init(&loop_, &stop_async_,
                 [](uv_async_t* a) { static_cast<Loop*>(a->data)->closeEverything(); });
   stop_async_.data = this;
+  uv_check_init(&loop_, &turn_);
+  turn_.data = this;
+  uv_check_start(&turn_, [](uv_check_t* check) {
+    auto* self = static_cast<Loop*>(check->data);
+    self->accepts_left_ = kAcceptsPerTurn;
+    if (self->accept_deferred_) {
+      self->accept_deferred_ = false;
+      self->accept();
+    }
+  });
   running_ = true;
   thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
   return bound_port;
@@ -240,6 +264,7 @@ void WebListener::Loop::closeEverything() {
   }
   mailbox_->bridge.close();  // answers still on their way are dropped
   uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&turn_), nullptr);
 }
 
 void WebListener::Loop::armTimer(Connection* c, std::chrono::milliseconds after) {
@@ -253,6 +278,7 @@ void WebListener::Loop::armTimer(Connection* c, std::chrono::milliseconds after)
 }
 
 void WebListener::Loop::accept() {
+  --accepts_left_;
   if (connections_.size() >= limits_.max_connections && !reading_.empty()) {
     close(reading_.front());
   }

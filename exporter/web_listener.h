@@ -31,7 +31,7 @@ struct WebListenerLimits {
   // After the response: how long the unread rest of a request is drained before the close, so
   // the client reads the response instead of a reset.
   std::chrono::milliseconds linger{2000};
-  HttpRequestLimits request;
+  HttpRequestLimits request{};
 };
 
 // Answers one request, once, from any thread. Destroyed without an answer, it answers 503 (the

@@ -32,7 +32,7 @@ struct WebServerOptions {
   // Rendering /metrics is CPU-bound (0.1-0.3 s at 10,000 servers): a few threads keep one
   // scrape from waiting for another without oversubscribing the cores.
   int shared_handler_threads = 4;
-  WebListenerLimits limits;
+  WebListenerLimits limits{};
 };
 
 class WebServer {

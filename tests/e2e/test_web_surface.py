@@ -6,6 +6,7 @@ request limits (body, header size, malformed requests), HEAD, and listening on I
 
 import os
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -290,6 +291,14 @@ def test_request_limits_and_protocol():
             reply = raw_request(port, b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n"
                                       b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
             assert reply.count(b"HTTP/1.1 200") == 1 and b"Connection: close" in reply, reply
+
+            # Clients that reset the connection before (or while) their response is written
+            # cost an error on that socket only.
+            for _ in range(20):
+                with socket.create_connection(("127.0.0.1", port)) as s:
+                    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            assert exporter.proc.poll() is None, exporter.log_text()
 
             # HTTP/1.0 works too.
             reply = raw_request(port, b"GET /-/ready HTTP/1.0\r\n\r\n")
