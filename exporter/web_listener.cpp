@@ -39,7 +39,13 @@ std::string peerAddress(const uv_tcp_t* tcp) {
   } else {
     uv_ip4_name(reinterpret_cast<const sockaddr_in*>(&peer), text, sizeof text);
   }
-  return text;
+  // An IPv4 client of the dual-stack listener arrives as ::ffff:a.b.c.d.
+  std::string_view address(text);
+  constexpr std::string_view kMapped = "::ffff:";
+  if (address.starts_with(kMapped) && address.find('.') != std::string_view::npos) {
+    address.remove_prefix(kMapped.size());
+  }
+  return std::string(address);
 }
 
 }  // namespace

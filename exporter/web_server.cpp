@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 namespace bhe {
@@ -154,6 +155,9 @@ void WebServer::accept(HttpRequest request, HttpResponder responder) {
 }
 
 void WebServer::start(const std::string& listen_address) {
+  if (listener_) {
+    throw std::logic_error("WebServer::start: already started");
+  }
   shared_ = std::make_unique<HandlerThreads>(options_.shared_handler_threads);
   for (const auto& [path, route] : routes_) {
     if (route.options.max_concurrent > 0) {
