@@ -127,19 +127,31 @@ class Exporter {
                           backendHealthJson(board_.snapshot()).dump(pretty ? 2 : -1) + "\n",
                           {}};
     });
-    web_.route("/probe", {"GET"}, [this](const HttpRequest& r) { return probeEndpoint(r); });
-    web_.route("/-/reload", {"POST", "PUT"}, [this](const HttpRequest&) {
-      auto outcome = onLoop<ReloadOutcome>([this](auto done) { done(reload("POST /-/reload")); },
-                                           std::chrono::seconds(60));
-      if (!outcome) {
-        return textResponse(503, "the exporter is shutting down\n");
-      }
-      if (!outcome->ok) {
-        return textResponse(
-            500, "config reload failed, the running config is unchanged:\n" + outcome->errors);
-      }
-      return textResponse(200, "config reloaded\n");
-    });
+    // A probe holds its thread for up to its timeout: its own lane, so it never holds what
+    // scrapes need.
+    const int probes = options_.web_max_concurrent_probes;
+    web_.route(
+        "/probe", {"GET"}, [this](const HttpRequest& r) { return probeEndpoint(r); },
+        {.max_concurrent = probes,
+         .busy_text = std::to_string(probes) +
+                      (probes == 1 ? " on-demand probe is" : " on-demand probes are") +
+                      " already running (--web.max-concurrent-probes); retry in a second\n"});
+    web_.route(
+        "/-/reload", {"POST", "PUT"},
+        [this](const HttpRequest&) {
+          auto outcome = onLoop<ReloadOutcome>(
+              [this](auto done) { done(reload("POST /-/reload")); }, std::chrono::seconds(60));
+          if (!outcome) {
+            return textResponse(503, "the exporter is shutting down\n");
+          }
+          if (!outcome->ok) {
+            return textResponse(
+                500, "config reload failed, the running config is unchanged:\n" + outcome->errors);
+          }
+          return textResponse(200, "config reloaded\n");
+        },
+        // Waits for the probe loop (up to a minute): one at a time, off the shared threads.
+        {.max_concurrent = 1, .busy_text = "a reload is already running; retry in a second\n"});
     web_.route("/-/healthy", {"GET", "HEAD"},
                [](const HttpRequest&) { return textResponse(200, "Healthy\n"); });
     web_.route("/-/ready", {"GET", "HEAD"}, [this](const HttpRequest&) {
@@ -153,7 +165,9 @@ class Exporter {
                           std::chrono::milliseconds limit) {
     auto promise = std::make_shared<std::promise<T>>();
     auto future = promise->get_future();
-    bool posted = bridge_.post([work = std::move(work), promise] {
+    // Only the loop side holds the promise: work dropped at shutdown (a cancelled probe, a
+    // closed bridge) breaks it and wakes this thread at once instead of at `limit`.
+    bool posted = bridge_.post([work = std::move(work), promise = std::move(promise)] {
       work([promise](T value) { promise->set_value(std::move(value)); });
     });
     if (!posted || future.wait_for(limit) != std::future_status::ready) {

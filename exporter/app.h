@@ -12,6 +12,7 @@ struct ExporterOptions {
   std::string web_config_file;               // basic auth; empty = none
   bool enable_arbitrary_probe = false;       // /probe?target=URL
   std::string config_watch_interval = "0s";  // poll the config file and reload on change
+  int web_max_concurrent_probes = 8;         // /probe calls at once; beyond: 429
 };
 
 int runExporter(const ExporterOptions& options);

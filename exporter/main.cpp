@@ -3,6 +3,7 @@
 
 #include <malloc.h>
 
+#include <csignal>
 #include <iostream>
 
 #include "common/log.h"
@@ -10,9 +11,12 @@
 #include "exporter/app.h"
 
 int main(int argc, char** argv) {
-  // Scrapes render on civetweb threads; with one malloc arena per thread the freed rendering
+  // Scrapes render on web handler threads; with one malloc arena per thread the freed rendering
   // buffers stay resident in each arena. Two arenas keep RSS near the working set.
   mallopt(M_ARENA_MAX, 2);
+  // A peer that closes while we write (a backend mid-request, a scraper mid-response) must cost
+  // an EPIPE on that socket, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{
       "backend-health-exporter: probes backend servers the way Azure Application Gateway does "
       "and exports their health and the reason of every failure as Prometheus metrics."};
@@ -33,6 +37,11 @@ int main(int argc, char** argv) {
                  "TOML file with basic_auth_users (bcrypt hashes) and unauthenticated_paths.");
   app.add_flag("--web.enable-arbitrary-probe", options.enable_arbitrary_probe,
                "Allow /probe?target=URL for targets that are not in the configuration.");
+  app.add_option("--web.max-concurrent-probes", options.web_max_concurrent_probes,
+                 "On-demand /probe calls handled at once, on threads of their own; beyond "
+                 "that /probe answers 429 Too Many Requests.")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   app.add_option("--config.watch-interval", options.config_watch_interval,
                  "Check the configuration file this often and reload it when it changes "
                  "(e.g. a Kubernetes ConfigMap update); 0s disables.")

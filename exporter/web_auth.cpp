@@ -128,7 +128,7 @@ bool BasicAuth::verify(const std::string& user, const std::string& password) con
       return true;
     }
   }
-  // crypt_data is ~32 KiB: too big for civetweb's worker stacks.
+  // crypt_data is ~32 KiB: kept off the handler thread's stack.
   auto data = std::make_unique<crypt_data>();
   const char* computed = crypt_r(password.c_str(), it->second.c_str(), data.get());
   bool ok =

@@ -1,170 +1,95 @@
 #include "exporter/web_server.h"
 
-#include <CivetServer.h>
-
 #include <algorithm>
-#include <cctype>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <stdexcept>
-
-#include "common/host_port.h"
+#include <thread>
 
 namespace bhe {
-namespace {
 
-constexpr long long kMaxRequestBody = 64 * 1024;
-
-std::string_view reasonPhrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 204:
-      return "No Content";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 413:
-      return "Payload Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return "Status";
-  }
-}
-
-std::string urlDecode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out += ' ';
-    } else if (in[i] == '%' && i + 2 < in.size() && std::isxdigit(in[i + 1]) &&
-               std::isxdigit(in[i + 2])) {
-      out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += in[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> parseQuery(const char* query) {
-  std::map<std::string, std::string> out;
-  if (query == nullptr) {
-    return out;
-  }
-  std::string_view q(query);
-  while (!q.empty()) {
-    auto amp = q.find('&');
-    std::string_view pair = q.substr(0, amp);
-    auto eq = pair.find('=');
-    std::string key = urlDecode(pair.substr(0, eq));
-    std::string value = eq == std::string_view::npos ? "" : urlDecode(pair.substr(eq + 1));
-    if (!key.empty()) {
-      out.emplace(std::move(key), std::move(value));
-    }
-    if (amp == std::string_view::npos) {
-      break;
-    }
-    q.remove_prefix(amp + 1);
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string civetListeningPorts(const std::string& listen_address) {
-  auto parsed = parseHostPort(
-      listen_address, {.port_required = true, .allow_port_zero = true, .allow_empty_host = true});
-  if (!parsed.value) {
-    throw std::runtime_error("--web.listen-address \"" + listen_address +
-                             "\" must be HOST:PORT or :PORT (" + parsed.error + ")");
-  }
-  const std::string& host = parsed.value->host;
-  const std::string port = std::to_string(*parsed.value->port);
-  if (host.empty() || host == "0.0.0.0") {
-    return port;
-  }
-  if (host.find(':') != std::string::npos) {
-    throw std::runtime_error("--web.listen-address \"" + listen_address +
-                             "\": IPv6 listening is not supported by this build's civetweb");
-  }
-  return host + ":" + port;
-}
-
-class WebServer::Handler : public CivetHandler {
+// A fixed set of threads taking jobs in arrival order. Jobs still queued at stop() are dropped
+// (their responders answer 503); running ones are waited for.
+class WebServer::HandlerThreads {
  public:
-  explicit Handler(const WebServer& server) : server_(server) {}
-  bool handleGet(CivetServer*, mg_connection* c) override { return serve(c); }
-  bool handlePost(CivetServer*, mg_connection* c) override { return serve(c); }
-  bool handleHead(CivetServer*, mg_connection* c) override { return serve(c); }
-  bool handlePut(CivetServer*, mg_connection* c) override { return serve(c); }
-  bool handleDelete(CivetServer*, mg_connection* c) override { return serve(c); }
-  bool handleOptions(CivetServer*, mg_connection* c) override { return serve(c); }
-  bool handlePatch(CivetServer*, mg_connection* c) override { return serve(c); }
+  explicit HandlerThreads(int count) {
+    for (int i = 0; i < count; ++i) {
+      threads_.emplace_back([this] { work(); });
+    }
+  }
+  HandlerThreads(const HandlerThreads&) = delete;
+  HandlerThreads& operator=(const HandlerThreads&) = delete;
+  ~HandlerThreads() { stop(); }
+
+  void submit(std::function<void()> job) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) {
+        return;
+      }
+      jobs_.push_back(std::move(job));
+    }
+    wake_.notify_one();
+  }
+
+  void stop() {
+    std::deque<std::function<void()>> dropped;
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      dropped.swap(jobs_);
+    }
+    wake_.notify_all();
+    dropped.clear();
+    for (auto& t : threads_) {
+      if (t.joinable()) {
+        t.join();
+      }
+    }
+  }
 
  private:
-  bool serve(mg_connection* conn) {
-    const mg_request_info* info = mg_get_request_info(conn);
-    HttpRequest request;
-    request.method = info->request_method ? info->request_method : "";
-    request.path = info->local_uri ? info->local_uri : "/";
-    request.query = parseQuery(info->query_string);
-    request.remote_address = info->remote_addr;
-    for (int i = 0; i < info->num_headers; ++i) {
-      std::string name = info->http_headers[i].name;
-      std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-      request.headers.emplace(std::move(name), info->http_headers[i].value);
-    }
-    HttpResponse response;
-    if (info->content_length > kMaxRequestBody) {
-      response = {413, "text/plain; charset=utf-8", "request body too large\n", {}};
-    } else {
-      if (info->content_length > 0) {
-        request.body.resize(static_cast<std::size_t>(info->content_length));
-        int n = mg_read(conn, request.body.data(), request.body.size());
-        request.body.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  void work() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+        if (stopping_) {
+          return;
+        }
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
       }
-      response = server_.dispatch(request);
+      job();
     }
-    std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " +
-                       std::string(reasonPhrase(response.status)) +
-                       "\r\nContent-Type: " + response.content_type +
-                       "\r\nContent-Length: " + std::to_string(response.body.size()) +
-                       "\r\nCache-Control: no-store\r\nConnection: close\r\n";
-    for (const auto& [k, v] : response.headers) {
-      head += k + ": " + v + "\r\n";
-    }
-    head += "\r\n";
-    mg_write(conn, head.data(), head.size());
-    if (request.method != "HEAD") {
-      mg_write(conn, response.body.data(), response.body.size());
-    }
-    return true;
   }
 
-  const WebServer& server_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
 };
 
-WebServer::WebServer() = default;
+struct WebServer::Lane {
+  explicit Lane(int max) : max_concurrent(max), threads(max) {}
+  const int max_concurrent;
+  std::atomic<int> in_flight{0};  // raised on the loop thread only, lowered by the lane's threads
+  HandlerThreads threads;
+};
+
+WebServer::WebServer(WebServerOptions options) : options_(std::move(options)) {}
+
 WebServer::~WebServer() {
   stop();
 }
 
 void WebServer::route(const std::string& path, std::vector<std::string> methods,
-                      HttpHandler handler) {
-  routes_[path] = Route{std::move(methods), std::move(handler)};
+                      HttpHandler handler, RouteOptions options) {
+  routes_[path] = Route{std::move(methods), std::move(handler), std::move(options)};
 }
 
 void WebServer::setGate(std::function<std::optional<HttpResponse>(const HttpRequest&)> gate) {
@@ -200,34 +125,74 @@ HttpResponse WebServer::dispatch(const HttpRequest& request) const {
   }
 }
 
-void WebServer::start(const std::string& listen_address) {
-  std::vector<std::string> options{"listening_ports",    civetListeningPorts(listen_address),
-                                   "num_threads",        "4",
-                                   "request_timeout_ms", "10000",
-                                   "enable_keep_alive",  "no"};
-  try {
-    server_ = std::make_unique<CivetServer>(options);
-  } catch (const CivetException& e) {
-    throw std::runtime_error("cannot listen on " + listen_address + ": " + e.what() +
-                             " (address in use, or not a local address?)");
+// Loop thread: decides where the request runs, never runs it.
+void WebServer::accept(HttpRequest request, HttpResponder responder) {
+  // std::function needs a copyable job; the request and its responder travel together.
+  struct Pending {
+    HttpRequest request;
+    HttpResponder responder;
+  };
+  auto pending = std::make_shared<Pending>(Pending{std::move(request), std::move(responder)});
+  auto lane = lanes_.find(pending->request.path);
+  if (lane == lanes_.end()) {
+    shared_->submit([this, pending] { pending->responder.respond(dispatch(pending->request)); });
+    return;
   }
-  handler_ = std::make_unique<Handler>(*this);
-  server_->addHandler("/", *handler_);
+  Lane& l = *lane->second;
+  if (l.in_flight.load() >= l.max_concurrent) {
+    pending->responder.respond({429,
+                                "text/plain; charset=utf-8",
+                                routes_.at(pending->request.path).options.busy_text,
+                                {{"Retry-After", "1"}}});
+    return;
+  }
+  l.in_flight.fetch_add(1);
+  l.threads.submit([this, &l, pending] {
+    HttpResponse response = dispatch(pending->request);
+    l.in_flight.fetch_sub(1);
+    pending->responder.respond(std::move(response));
+  });
+}
+
+void WebServer::start(const std::string& listen_address) {
+  if (listener_) {
+    throw std::logic_error("WebServer::start: already started");
+  }
+  shared_ = std::make_unique<HandlerThreads>(options_.shared_handler_threads);
+  for (const auto& [path, route] : routes_) {
+    if (route.options.max_concurrent > 0) {
+      lanes_[path] = std::make_unique<Lane>(route.options.max_concurrent);
+    }
+  }
+  listener_ = std::make_unique<WebListener>(options_.limits,
+                                            [this](HttpRequest request, HttpResponder responder) {
+                                              accept(std::move(request), std::move(responder));
+                                            });
+  try {
+    listener_->start(listen_address);
+  } catch (...) {
+    stop();
+    throw;
+  }
 }
 
 void WebServer::stop() {
-  if (server_) {
-    server_->close();
-    server_.reset();
+  if (listener_) {
+    listener_->stop();
+    listener_.reset();
+  }
+  for (auto& [path, lane] : lanes_) {
+    lane->threads.stop();
+  }
+  lanes_.clear();
+  if (shared_) {
+    shared_->stop();
+    shared_.reset();
   }
 }
 
 int WebServer::port() const {
-  if (!server_) {
-    return 0;
-  }
-  auto ports = server_->getListeningPorts();
-  return ports.empty() ? 0 : ports.front();
+  return listener_ ? listener_->port() : 0;
 }
 
 }  // namespace bhe

@@ -113,9 +113,17 @@ SAMPLE = os.path.join(HERE, "fixtures", "exporter-metrics.prom")
 # scenario's chain, and the settings get its host_name and trusted roots. Its state and reason
 # must be the ones the TLS fixture table expects, and the certificate alerts it raises follow
 # from the notAfter dates of the certificates it presents (expected_alerts()).
+# `draining`: listed in its pool's `draining` (no per-server alert may fire for it). `partial`:
+# an FQDN server whose `dns` answer has a healthy and a refusing address
+# (BackendHealthServerAddressesDegraded, value: its failing addresses).
 Scenario = namedtuple("Scenario", "pool settings server backend path state category reason "
-                                  "protocol dns",
-                      defaults=(None, None, "http", None))
+                                  "protocol dns draining partial",
+                      defaults=(None, None, "http", None, False, 0))
+
+# Pool labels (backend_health_pool_labels); the pools without an entry have none, and the team
+# filter pass (TEAM_FILTER) must show exactly the pools of that team.
+POOL_LABELS = {"web": {"team": "payments", "tier": "gold"}}
+TEAM_FILTER = "payments"
 
 SCENARIOS = [
     Scenario("web", "web-http", "127.0.0.1", "nginx", "/ok", "healthy"),
@@ -133,6 +141,13 @@ SCENARIOS = [
              "unhealthy", "dns", "dns_resolution_error", dns="NXDOMAIN"),
     Scenario("names", "names-http", "dropped.test", "nginx", "/ok",
              "unknown", "dns", "dns_server_unreachable", dns="DROP"),
+    # nginx listens on 127.0.0.1 only: the name's second address refuses.
+    Scenario("names", "names-http", "multi.test", "nginx", "/ok",
+             "unhealthy", "tcp", "tcp_connect_error", dns=["127.0.0.1", "127.0.0.2"], partial=1),
+    # Being taken out of service: probed and published, but it raises no alert, and a pool of
+    # draining servers is neither down nor degraded.
+    Scenario("drain", "drain-http", "127.0.0.1", "closed", "/",
+             "unhealthy", "tcp", "tcp_connect_error", draining=True),
     # HTTPS, private CA (leaf + intermediate + root, the root uploaded): healthy, chain valid for
     # years, so no certificate alert.
     Scenario("tls", "tls-https", "127.0.0.1", "healthy_private", "/", "healthy",
@@ -155,7 +170,15 @@ SCENARIOS = [
 # The servers the drill-down passes select (pool, settings, server variables): a failing http
 # server and a failing https one.
 DRILL_DOWNS = [("status", "status-http", "127.0.0.1"),
-               ("tls-expired", "tls-expired-https", "127.0.0.1")]
+               ("tls-expired", "tls-expired-https", "127.0.0.1"),
+               ("names", "names-http", "multi.test")]
+
+# The panel queries of backend_health_address_state, which has series for FQDN servers only
+# (an IP-literal server is its own single address): data in a pass that selects an FQDN server,
+# none in one that selects only IP-literal servers. Same keys as TLS_ONLY_QUERIES.
+FQDN_ONLY_QUERIES = {
+    ("backend-health-server", 9, "A"): "Addresses",
+}
 
 # The panel queries that need TLS: backend_health_tls_cert_not_after_timestamp_seconds has series
 # only for a server whose last probe received a certificate chain. In a pass whose variables
@@ -178,10 +201,6 @@ TLS_ONLY_QUERIES = {
 # from the live /metrics: once the exporter publishes one, this test fails until the entry is
 # removed here (and live checks for it are added).
 AWAITING_EXPORTER = {
-    "backend_health_address_state",
-    "backend_health_server_addresses",
-    "backend_health_pool_labels",
-    "backend_health_server_draining",
     "backend_health_tls_client_cert_not_after_timestamp_seconds",
 }
 
@@ -191,13 +210,7 @@ AWAITING_EXPORTER = {
 # every pool, the draining encoding to "in service"). Same keys as TLS_ONLY_QUERIES; a variable
 # is (dashboard uid, None, variable name). An entry that matches no query fails the test.
 AWAITING_QUERIES = {
-    ("backend-health-overview", None, "team"): "team",
-    ("backend-health-overview", None, "tier"): "tier",
-    ("backend-health-overview", 7, "E"): "Backend pools",
-    ("backend-health-overview", 9, "B"): "Servers not healthy",
     ("backend-health-overview", 22, "A"): "Client certificates by days to expiry",
-    ("backend-health-server", 9, "A"): "Addresses",
-    ("backend-health-server", 10, "A"): "Addresses by state",
 }
 
 
@@ -260,8 +273,12 @@ def exporter_config(scenarios, ports, dns_address, pki):
         if len(pool["settings"]) != 1:
             fail(f"pool {name} has several settings: every server x settings would be probed")
         servers = ", ".join(f'"{s}"' for s in pool["servers"])
+        draining = [s.server for s in scenarios if s.pool == name and s.draining]
+        labels = ", ".join(f'{k} = {toml_value(v)}' for k, v in POOL_LABELS.get(name, {}).items())
         out.append(f'[[backend_pool]]\nname = "{name}"\nservers = [{servers}]\n'
-                   f'backend_settings = ["{next(iter(pool["settings"]))}"]\n')
+                   f'backend_settings = ["{next(iter(pool["settings"]))}"]\n'
+                   + (f"labels = {{ {labels} }}\n" if labels else "")
+                   + (f"draining = {toml_value(draining)}\n" if draining else ""))
     for name, (backend, path, protocol) in settings.items():
         keys = {"protocol": protocol}
         if protocol == "https":  # protocol, host_name, trusted_root_certificates
@@ -279,6 +296,11 @@ def scenarios_reached(m):
     for s in SCENARIOS:
         key = dict(pool=s.pool, settings=s.settings, server=s.server)
         if m.value("backend_health_server_state", state=s.state, **key) != 1:
+            return False
+        if m.value("backend_health_server_draining", **key) != (1 if s.draining else 0):
+            return False
+        failing = m.value("backend_health_server_addresses", state="unhealthy", **key)
+        if s.partial and failing != s.partial:
             return False
         reasons = m.select("backend_health_server_failure_reason", **key)
         want = [] if s.reason is None else [({**key, "category": s.category, "reason": s.reason}, 1)]
@@ -402,8 +424,14 @@ def expected_alerts(scenarios, rules, instance, pki, now):
 
     groups = {}
     for s in scenarios:
-        groups.setdefault((s.pool, s.settings), []).append(s)
-        where = {"pool": s.pool, "settings": s.settings, "server": s.server}
+        groups.setdefault((s.pool, s.settings), [])
+        if s.draining:
+            continue  # no per-server alert, and not counted by the pool alerts
+        groups[(s.pool, s.settings)].append(s)
+        where = {"pool": s.pool, "settings": s.settings, "server": s.server,
+                 **POOL_LABELS.get(s.pool, {})}
+        if s.partial:
+            add("BackendHealthServerAddressesDegraded", where, s.partial)
         if s.reason is not None:
             assert s.category in by_category, f"no alert for category {s.category}"
             add(by_category[s.category], {**where, "category": s.category, "reason": s.reason})
@@ -419,10 +447,11 @@ def expected_alerts(scenarios, rules, instance, pki, now):
     for (pool, settings), members in groups.items():
         healthy = sum(1 for s in members if s.state == "healthy")
         failing = sum(1 for s in members if s.reason not in (None, "not_yet_probed"))
+        where = {"pool": pool, "settings": settings, **POOL_LABELS.get(pool, {})}
         if failing and not healthy:  # value: servers of the pool, none healthy
-            add("BackendHealthPoolDown", {"pool": pool, "settings": settings}, len(members))
+            add("BackendHealthPoolDown", where, len(members))
         elif failing:                # value: failing servers of a pool that has a healthy one
-            add("BackendHealthPoolDegraded", {"pool": pool, "settings": settings}, failing)
+            add("BackendHealthPoolDegraded", where, failing)
     return out
 
 
@@ -640,15 +669,18 @@ def check_panel_queries(prom, instance, scenarios):
     def https(selected):
         return any(s.protocol == "https" for s in selected)
 
-    passes = [("all", base, https(scenarios))]
+    def fqdn(selected):
+        return any(s.dns is not None for s in selected)
+
+    passes = [("all", base, https(scenarios), fqdn(scenarios))]
     for pool, settings, server in DRILL_DOWNS:
         selected = [s for s in scenarios
                     if (s.pool, s.settings, s.server) == (pool, settings, server)]
         assert selected, f"drill-down {pool}/{settings}/{server} is no scenario"
         passes.append((f"drill-down {pool}/{settings}/{server}",
                        {**base, "pool": pool, "settings": settings, "server": server},
-                       https(selected)))
-    failures, results, seen_tls, seen_awaiting, ran = [], {}, set(), set(), 0
+                       https(selected), fqdn(selected)))
+    failures, results, seen_tls, seen_fqdn, seen_awaiting, ran = [], {}, set(), set(), set(), 0
     now = time.time()
 
     def run(q):
@@ -668,7 +700,7 @@ def check_panel_queries(prom, instance, scenarios):
             has_data = has_data and bool(rng["data"]["result"])
         return None, has_data
 
-    for pass_name, variables, tls in passes:
+    for pass_name, variables, tls, names in passes:
         for q in panel_queries(variables):
             cache_key = (q["expr"], q["instant"], q["kind"])
             if cache_key not in results:
@@ -689,6 +721,15 @@ def check_panel_queries(prom, instance, scenarios):
                     failures.append(f"{what}\n    returns data: the exporter publishes its series "
                                     "now, so remove it from AWAITING_QUERIES")
                 continue
+            if q["kind"] == "panel" and key in FQDN_ONLY_QUERIES:
+                assert FQDN_ONLY_QUERIES[key] == q["title"], \
+                    f"FQDN_ONLY_QUERIES entry {key} is titled {q['title']!r}"
+                seen_fqdn.add(key)
+                if not names:
+                    if has_data:
+                        failures.append(f"{what}\n    returns address members although no FQDN "
+                                        "server is selected")
+                    continue
             if q["kind"] == "panel" and key in TLS_ONLY_QUERIES:
                 assert TLS_ONLY_QUERIES[key] == q["title"], \
                     f"TLS_ONLY_QUERIES entry {key} is titled {q['title']!r}"
@@ -700,6 +741,9 @@ def check_panel_queries(prom, instance, scenarios):
                     continue
             if not has_data:
                 failures.append(f"{what}\n    returned no data")
+    stale = set(FQDN_ONLY_QUERIES) - seen_fqdn
+    if stale:
+        failures.append(f"FQDN_ONLY_QUERIES entries that match no query: {sorted(stale)}")
     stale = set(TLS_ONLY_QUERIES) - seen_tls
     if stale:
         failures.append(f"TLS_ONLY_QUERIES entries that match no query: {sorted(stale)}")
@@ -713,6 +757,29 @@ def check_panel_queries(prom, instance, scenarios):
           f"with data in {sum(1 for p in passes if p[2])} (https) and empty in "
           f"{sum(1 for p in passes if not p[2])} (http only); the {len(AWAITING_QUERIES)} queries "
           "awaiting the exporter empty")
+
+
+def check_team_filter(prom, instance, scenarios):
+    """With the overview's team variable set, the pool-level queries that use it show exactly the
+    pools of that team (the pool-labels join), and still show them."""
+    base = {"job": JOB, "instance": instance, "__rate_interval": RATE_INTERVAL}
+    unfiltered = {(q["dashboard"], q["panel_id"], q["ref_id"]): q["expr"]
+                  for q in panel_queries(base)}
+    team_pools = {p for p, labels in POOL_LABELS.items() if labels.get("team") == TEAM_FILTER}
+    assert team_pools and any(s.pool not in team_pools for s in scenarios)
+    filtered, shown = 0, set()
+    for q in panel_queries({**base, "team": TEAM_FILTER}):
+        key = (q["dashboard"], q["panel_id"], q["ref_id"])
+        if q["kind"] != "panel" or unfiltered.get(key) == q["expr"]:
+            continue  # does not use $team
+        filtered += 1
+        result = prom.data("/api/v1/query", query=q["expr"])["result"]
+        pools = {r["metric"]["pool"] for r in result if "pool" in r["metric"]}
+        assert pools <= team_pools, (q["title"], q["expr"], pools)
+        shown |= pools
+    assert filtered, "no panel query uses the team variable"
+    assert shown == team_pools, (shown, team_pools)
+    print(f"team={TEAM_FILTER}: {filtered} filtered queries show exactly pools {sorted(shown)}")
 
 
 def check_linters_against(metrics_url, directory):
@@ -781,6 +848,7 @@ def test_live_prometheus():
                 check_alerts(prom, rules,
                              expected_alerts(SCENARIOS, rules, instance, pki, time.time()))
                 check_panel_queries(prom, instance, SCENARIOS)
+                check_team_filter(prom, instance, SCENARIOS)
                 wait_until(lambda: prom.data("/api/v1/targets")["activeTargets"][0]["lastError"]
                            == "", timeout=5, what="scrapes without error")
             except BaseException:

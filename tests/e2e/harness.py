@@ -269,7 +269,8 @@ class TcpPeer:
 
     def __init__(self, behaviour, host="127.0.0.1", port=0):
         self.behaviour = behaviour
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, port))
         self.sock.listen(128)
@@ -352,6 +353,12 @@ def reset_after_request(conn):
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
+def http_ok(conn):
+    """Answers every request with 200 OK."""
+    read_request(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK")
+
+
 def scripted_http(statuses, default=200):
     """A behaviour answering the n-th request with statuses[n] (then `default`)."""
     lock = threading.Lock()
@@ -432,8 +439,9 @@ http {{
 
 class DnsServer:
     """An authoritative-ish DNS server on a loopback UDP port, answering from `records`:
-    name -> "1.2.3.4" (A), "NXDOMAIN", "SERVFAIL", "REFUSED", "DROP" (never answers) or
-    "NODATA". Unknown names get NXDOMAIN. `records` may be changed while it runs."""
+    name -> "1.2.3.4" (A), a list of addresses (A and AAAA records: ["127.0.0.1", "::1"]),
+    "NXDOMAIN", "SERVFAIL", "REFUSED", "DROP" (never answers) or "NODATA". Unknown names get
+    NXDOMAIN. `records` may be changed while it runs."""
 
     def __init__(self, records, ttl=0):
         self.records = dict(records)
@@ -473,15 +481,20 @@ class DnsServer:
         self.queries.append((name, qtype))
         rule = self.records.get(name, "NXDOMAIN")
         rd = flags & 0x0100
-        rcode = {"NXDOMAIN": 3, "SERVFAIL": 2, "REFUSED": 5}.get(rule, 0)
+        rcode = {"NXDOMAIN": 3, "SERVFAIL": 2, "REFUSED": 5}.get(rule, 0) if isinstance(rule, str) else 0
         if rule == "DROP":
             return None
         answers = b""
         ancount = 0
-        if rcode == 0 and rule != "NODATA" and qtype == 1:  # A
-            answers = (b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, self.ttl, 4)
-                       + socket.inet_aton(rule))
-            ancount = 1
+        if rcode == 0 and rule != "NODATA":
+            for address in [rule] if isinstance(rule, str) else rule:
+                family, rtype = (socket.AF_INET6, 28) if ":" in address else (socket.AF_INET, 1)
+                if qtype != rtype:
+                    continue
+                data = socket.inet_pton(family, address)
+                answers += (b"\xc0\x0c" + struct.pack("!HHIH", rtype, 1, self.ttl, len(data))
+                            + data)
+                ancount += 1
         header = struct.pack("!HHHHHH", qid, 0x8400 | rd | rcode, qdcount, ancount, 0, 0)
         return header + packet[12:question_end] + answers
 
