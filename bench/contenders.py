@@ -87,6 +87,7 @@ class Figure:
     cpu_s: float
     peak_rss_kib: int
     unexpected: int  # probes whose outcome was not the one their backend implies
+    waited_s: float = 0.0  # runnable but waiting for a CPU (the machine's other load)
     notes: list = field(default_factory=list)
     lag_p50_s: Optional[float] = None
     lag_p99_s: Optional[float] = None
@@ -105,7 +106,7 @@ class Figure:
 
     @property
     def us_per_probe(self):
-        if self.done == 0:
+        if self.done == 0 or self.cpu_s == 0:  # CPU comes in clock ticks: none seen
             return math.nan
         return 1e6 * self.cpu_s / (self.rate * self.cpu_window_s)
 
@@ -120,6 +121,19 @@ def peak_rss_kib(pid):
 
 def cpu_seconds(pids):
     return sum(proc_usage(pid)[0] for pid in pids)
+
+
+def waited_seconds(pids):
+    """Time the processes' threads spent runnable on a run queue without a CPU (schedstat)."""
+    total = 0
+    for pid in pids:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[1])
+            except (OSError, IndexError, ValueError):  # the thread just exited
+                pass
+    return total / 1e9
 
 
 def _sleep_until(deadline):
@@ -139,6 +153,7 @@ class Profiler:
     machine's virtual CPUs may have no hardware counters)."""
 
     def __init__(self, env, pid, name):
+        self.env = env
         self.data = os.path.join(env.profile_dir, f"{name}.perf.data")
         self.report = os.path.join(env.profile_dir, f"{name}.perf.txt")
         self.proc = subprocess.Popen(
@@ -150,12 +165,28 @@ class Profiler:
         self.proc.send_signal(signal.SIGINT)
         self.proc.wait(timeout=120)
         with open(self.report, "w") as out:
-            for mode in ("--no-children", "--children"):
-                out.write(f"==== perf report {mode} (share of the exporter's CPU samples)\n")
-                out.flush()
-                subprocess.run(["perf", "report", "-i", self.data, "--stdio", mode, "-g", "none",
-                                "--percent-limit", "0.5", "--sort", "symbol,dso"],
-                               stdout=out, stderr=subprocess.DEVNULL, check=False)
+            out.write(f"perf record -e cpu-clock --call-graph dwarf of the exporter; {self.data}\n")
+            for mode, title in (("--children", "inclusive (the function and what it calls)"),
+                                ("--no-children", "self")):
+                out.write(f"\n{title}: share of the exporter's CPU samples\n")
+                for share, symbol in self._entries(mode)[:40]:
+                    out.write(f"  {share:6.2f}%  {symbol}\n")
+
+    def _entries(self, mode):
+        p = subprocess.run(["perf", "report", "-i", self.data, "--stdio", mode, "-g", "none",
+                            "--sort", "symbol", "--percent-limit", "0.5", "-t", "\t"],
+                           capture_output=True, text=True, check=False)
+        entries = []
+        for line in p.stdout.splitlines():
+            fields = [f.strip() for f in line.split("\t")]
+            symbols = [f for f in fields if f.startswith(("[.] ", "[k] "))]
+            if line.startswith("#") or not symbols:
+                continue
+            symbol = symbols[0][4:]
+            if re.fullmatch(r"0x[0-9a-f]+", symbol):  # no symbol: its callers carry the share
+                continue
+            entries.append((float(fields[0].rstrip("%")), symbol[:120]))
+        return entries
 
 
 # --- ours ---------------------------------------------------------------------------------------
@@ -237,7 +268,7 @@ def measure_ours(workload, env, label="ours"):
         time.sleep(min(1.0, workload.interval_s))
         first = _Scrape(exporter.port)
         tls_start = _tls_log_size(env)
-        cpu0 = cpu_seconds([pid])
+        cpu0, waited0 = cpu_seconds([pid]), waited_seconds([pid])
         cpu_t0 = time.monotonic()
         profiler = Profiler(env, pid, f"{workload.key}-{label}") if env.profile_dir else None
         end = first.started + workload.window_s
@@ -249,7 +280,7 @@ def measure_ours(workload, env, label="ours"):
                 scrapes.append(_Scrape(exporter.port))
                 due = max(due + workload.scrape_every_s, time.monotonic())
         _sleep_until(end)
-        cpu1 = cpu_seconds([pid])
+        cpu1, waited1 = cpu_seconds([pid]), waited_seconds([pid])
         cpu_t1 = time.monotonic()
         tls_end = _tls_log_size(env)
         last = _Scrape(exporter.port)
@@ -261,21 +292,27 @@ def measure_ours(workload, env, label="ours"):
     before, after = first.probe_totals(), last.probe_totals()
     expected = {g.name: g.expect for g in workload.groups}
     done = unexpected = 0
+    wrong = {}
     for key, value in after.items():
         delta = value - before.get(key, 0)
         done += delta
-        if key[1] != expected.get(key[0]):
+        if key[1] != expected.get(key[0]) and delta:
             unexpected += delta
+            wrong[f"{key[0]}: {key[1]}"] = int(delta)
     window_scrapes = scrapes or [first, last]
     p99s = [s.lag(0.99) for s in scrapes + [last] if s.lag(0.99) is not None]
     figure = Figure(
         contender=label, scheduled_rate=workload.rate, window_s=last.started - first.started,
         cpu_window_s=cpu_t1 - cpu_t0, done=int(done), cpu_s=cpu1 - cpu0, peak_rss_kib=peak,
-        unexpected=int(unexpected), lag_p50_s=last.lag(0.5), lag_p99_s=last.lag(0.99),
+        unexpected=int(unexpected), waited_s=waited1 - waited0, lag_p50_s=last.lag(0.5),
+        lag_p99_s=last.lag(0.99),
         lag_p99_max_s=max(p99s) if p99s else None,
         scrape_s=[s.seconds for s in window_scrapes],
         scrape_bytes=max(s.size for s in window_scrapes),
         tls=backends.read_tls_log(env.tls_log, tls_start, tls_end) if workload.tls else {})
+    if wrong:
+        figure.notes.append("unexpected outcomes (server group: result): " + ", ".join(
+            f"{k} {n}" for k, n in sorted(wrong.items(), key=lambda kv: -kv[1])))
     if profiler:
         figure.notes.append(f"profiled with perf (CPU inflated): {profiler.report}")
     if scrapes:
@@ -331,10 +368,12 @@ def measure_blackbox(workload, env):
         c0 = driver.counts()
         tls_start = _tls_log_size(env)
         cpu0, driver_cpu0 = cpu_seconds([proc.pid]), cpu_seconds(driver.pids())
+        waited0 = waited_seconds([proc.pid])
         t0 = time.monotonic()
         time.sleep(workload.reference_window_s)
         c1 = driver.counts()
         cpu1, driver_cpu1 = cpu_seconds([proc.pid]), cpu_seconds(driver.pids())
+        waited1 = waited_seconds([proc.pid])
         t1 = time.monotonic()
         tls_end = _tls_log_size(env)
         peak = peak_rss_kib(proc.pid)
@@ -356,7 +395,7 @@ def measure_blackbox(workload, env):
         unexpected += failed if g.expect == SUCCESS else succeeded
     figure = Figure(contender="blackbox", scheduled_rate=workload.rate, window_s=t1 - t0,
                     cpu_window_s=t1 - t0, done=done, cpu_s=cpu1 - cpu0, peak_rss_kib=peak,
-                    unexpected=unexpected,
+                    unexpected=unexpected, waited_s=waited1 - waited0,
                     tls=backends.read_tls_log(env.tls_log, tls_start, tls_end)
                     if workload.tls else {})
     skipped = c1["skipped"] - c0["skipped"]
@@ -416,10 +455,10 @@ def measure_wrk(workload, env, warmup_s=2.0):
                 fail(f"wrk exited with {proc.returncode}: {_read(out_path)}")
             requests0 = backends.nginx_requests()
             tls_start = _tls_log_size(env)
-            cpu0 = cpu_seconds([proc.pid])
+            cpu0, waited0 = cpu_seconds([proc.pid]), waited_seconds([proc.pid])
             t0 = time.monotonic()
             time.sleep(workload.reference_window_s)
-            cpu1 = cpu_seconds([proc.pid])
+            cpu1, waited1 = cpu_seconds([proc.pid]), waited_seconds([proc.pid])
             t1 = time.monotonic()
             requests1 = backends.nginx_requests()
             tls_end = _tls_log_size(env)
@@ -439,7 +478,7 @@ def measure_wrk(workload, env, warmup_s=2.0):
     errors += int(non_2xx.group(1)) if non_2xx else 0
     figure = Figure(contender="wrk", scheduled_rate=workload.rate, window_s=t1 - t0,
                     cpu_window_s=t1 - t0, done=requests1 - requests0, cpu_s=cpu1 - cpu0,
-                    peak_rss_kib=peak, unexpected=errors,
+                    peak_rss_kib=peak, unexpected=errors, waited_s=waited1 - waited0,
                     tls=backends.read_tls_log(env.tls_log, tls_start, tls_end)
                     if workload.tls else {})
     rate = _WRK_RATE.search(output)
