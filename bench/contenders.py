@@ -165,7 +165,7 @@ class Profiler:
         self.proc.send_signal(signal.SIGINT)
         self.proc.wait(timeout=120)
         with open(self.report, "w") as out:
-            out.write(f"perf record -e cpu-clock --call-graph dwarf of the exporter; {self.data}\n")
+            out.write(f"perf record -e cpu-clock --call-graph dwarf of the exporter: {self.data}\n")
             for mode, title in (("--children", "inclusive (the function and what it calls)"),
                                 ("--no-children", "self")):
                 out.write(f"\n{title}: share of the exporter's CPU samples\n")
@@ -174,19 +174,21 @@ class Profiler:
 
     def _entries(self, mode):
         p = subprocess.run(["perf", "report", "-i", self.data, "--stdio", mode, "-g", "none",
-                            "--sort", "symbol", "--percent-limit", "0.5", "-t", "\t"],
+                            "--sort", "dso,symbol", "--percent-limit", "0.2", "-t", "\t"],
                            capture_output=True, text=True, check=False)
-        entries = []
+        shares = {}
         for line in p.stdout.splitlines():
             fields = [f.strip() for f in line.split("\t")]
-            symbols = [f for f in fields if f.startswith(("[.] ", "[k] "))]
-            if line.startswith("#") or not symbols:
+            at = next((i for i, f in enumerate(fields) if f.startswith(("[.] ", "[k] "))), None)
+            if line.startswith("#") or at is None or at == 0:
                 continue
-            symbol = symbols[0][4:]
-            if re.fullmatch(r"0x[0-9a-f]+", symbol):  # no symbol: its callers carry the share
-                continue
-            entries.append((float(fields[0].rstrip("%")), symbol[:120]))
-        return entries
+            symbol, dso = fields[at][4:], fields[at - 1]
+            if re.fullmatch(r"0x[0-9a-f]+", symbol):
+                if mode == "--children":  # an unnamed caller: what it calls is listed
+                    continue
+                symbol = f"(functions without a symbol in {dso})"
+            shares[symbol[:120]] = shares.get(symbol[:120], 0.0) + float(fields[0].rstrip("%"))
+        return sorted(((share, symbol) for symbol, share in shares.items()), reverse=True)
 
 
 # --- ours ---------------------------------------------------------------------------------------
