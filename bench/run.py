@@ -392,7 +392,7 @@ def prepare_namespace():
     # default range and file limits, raised here for this namespace and process tree only.
     with open("/proc/sys/net/ipv4/ip_local_port_range", "w") as f:
         f.write("10000 65000\n")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
@@ -404,10 +404,13 @@ def main():
         fail("the benchmark must run in its private network namespace")
     prepare_namespace()
     harness.BINARY = args.binary
-    selected = [w for w in workloads(args.smoke, args.scale)
-                if not args.only or w.key in args.only.split(",")]
-    if not selected:
-        fail(f"--only {args.only!r} names no workload")
+    every = workloads(args.smoke, args.scale)
+    wanted = [key for key in args.only.split(",") if key]
+    unknown = sorted(set(wanted) - {w.key for w in every})
+    if unknown:
+        fail(f"--only: no workload {', '.join(unknown)} (there are "
+             f"{', '.join(w.key for w in every)})")
+    selected = [w for w in every if not wanted or w.key in wanted]
     started = datetime.datetime.now(datetime.timezone.utc)
     head = header(args, started, tools)
     print("\n".join(head), flush=True)
