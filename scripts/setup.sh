@@ -6,7 +6,8 @@
 #   scripts/setup.sh            build + run dependencies
 #   scripts/setup.sh --test     also what the test suite starts for real (nginx, DNS, Prometheus,
 #                               openssl, network namespaces, headless browser...)
-#   scripts/setup.sh --bench    also the peers the benchmarks compare against
+#   scripts/setup.sh --bench    also the peers the benchmark compares against (blackbox_exporter,
+#                               wrk) and perf for its --profile
 set -euo pipefail
 
 want_test=0
@@ -40,7 +41,7 @@ test_packages=(
 # already there (a newer one may come with the machine image); otherwise take Debian's.
 command -v node >/dev/null || test_packages+=(nodejs)
 command -v npm >/dev/null || test_packages+=(npm)
-bench_packages=(prometheus-blackbox-exporter)
+bench_packages=(prometheus-blackbox-exporter wrk linux-perf)
 
 packages=("${build_packages[@]}")
 ((want_test)) && packages+=("${test_packages[@]}")

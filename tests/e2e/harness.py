@@ -380,12 +380,12 @@ def scripted_http(statuses, default=200):
 class Nginx:
     """A real nginx serving `locations` (nginx config text) on a loopback port."""
 
-    def __init__(self, locations, listen=None, http_extra=""):
+    def __init__(self, locations, listen=None, http_extra="", worker_processes=1):
         self.dir = tempfile.mkdtemp(prefix="bhe-nginx-")
         self.port = free_port()
         listen = listen or f"127.0.0.1:{self.port}"
         conf = f"""
-worker_processes 1;
+worker_processes {worker_processes};
 daemon off;
 pid {self.dir}/nginx.pid;
 error_log {self.dir}/error.log warn;
