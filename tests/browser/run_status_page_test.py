@@ -120,16 +120,20 @@ def test_main(screenshot):
     silent_peer = TcpPeer(silent)
     garbage_peer = TcpPeer(garbage)
     closed_port = free_port()
-    dns = DnsServer({"good.test": "127.0.0.1", "silent.test": "DROP"})
+    # multi.test: two addresses, nginx listens on the first only ("1/2" on the page).
+    dns = DnsServer({"good.test": "127.0.0.1", "silent.test": "DROP",
+                     "multi.test": ["127.0.0.1", "127.0.0.2"]})
     config = f"""
 [exporter]
 dns_servers = ["{dns.address}"]
 
 # Three servers, one healthy: "1 of 3 healthy". Nothing listens on 127.0.0.2/3 at nginx's port.
+# 127.0.0.3 is being taken out of service.
 [[backend_pool]]
 name = "shop"
 servers = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
 backend_settings = ["shop-http"]
+draining = ["127.0.0.3"]
 
 # One server per reason.
 [[backend_pool]]
@@ -139,7 +143,7 @@ backend_settings = ["missing", "wrong-body", "silent", "garbage", "closed"]
 
 [[backend_pool]]
 name = "names"
-servers = ["good.test", "silent.test"]
+servers = ["good.test", "silent.test", "multi.test"]
 backend_settings = ["names-http"]
 
 # Probed once a day: stays not_yet_probed for the whole test (the first probe of a server comes
@@ -238,6 +242,7 @@ body = "OK"
         ("api", "closed", "127.0.0.1"): ("unhealthy", "tcp_connect_error"),
         ("names", "names-http", "good.test"): ("healthy", None),
         ("names", "names-http", "silent.test"): ("unknown", "dns_server_unreachable"),
+        ("names", "names-http", "multi.test"): ("unhealthy", "tcp_connect_error"),
         ("later", "daily", "127.0.0.1"): ("unknown", "not_yet_probed"),
         # HTTPS: whatever the first probe decided (healthy with a chain of 2, and a tls_* reason,
         # once TLS probing is in the build); None = any state but not_yet_probed.

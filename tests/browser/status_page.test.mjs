@@ -95,7 +95,7 @@ try {
     assert.equal(await sum('shop', 'shop-http'), '1 of 3 healthy \u00B7 2 unhealthy');
     assert.equal(await sum('api', 'missing'),
       '0 of 1 healthy \u00B7 all unhealthy: clients get 502 Bad Gateway');
-    assert.equal(await sum('names', 'names-http'), '1 of 2 healthy \u00B7 1 unknown');
+    assert.equal(await sum('names', 'names-http'), '1 of 3 healthy \u00B7 1 unhealthy, 1 unknown');
     assert.match(await sum('later', 'daily'), /^0 of 1 healthy \u00B7 all unknown: .*502 Bad Gateway$/);
     assert.match(await groupLocator('api', 'missing').locator('.gmeta').textContent(),
       /^Http \u00B7 port \d+ \u00B7 probe missing \u00B7 path \/missing$/);
@@ -229,6 +229,31 @@ try {
   // HTTPS: the presented chain one click away. With TLS probing in the build, the exporter's own
   // chain (leaf + root) is shown; without it, the same view is checked on a chain added to the
   // exporter's real document in flight (route), so the view is tested either way.
+  await run.step('FQDN server probed at two addresses: a "1/2" badge and a row per address; draining marked', async () => {
+    const row = rowLocator('names', 'names-http', 'multi.test');
+    const badge = row.locator('.members');
+    assert.equal(await badge.isVisible(), true);
+    assert.equal(await badge.textContent(), '1/2');
+    assert.equal(await badge.getAttribute('title'), '1 of 2 addresses healthy');
+    // A single-address server has no badge.
+    assert.equal(await rowLocator('names', 'names-http', 'good.test').locator('.members').isVisible(), false);
+    await row.getByRole('button', { name: 'Show probe details of multi.test' }).click();
+    const table = page.getByRole('table', { name: 'Addresses of multi.test' });
+    await table.waitFor();
+    const cells = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+    assert.deepEqual(cells.map((c) => c.slice(0, 3)), [
+      ['127.0.0.1', '\u25CF Healthy', ''],
+      ['127.0.0.2', '\u2715 Unhealthy', 'tcp_connect_error'],
+    ]);
+    assert.match(cells[1][3], /^Connect to 127\.0\.0\.2:\d+ failed: connection refused/);
+    await row.getByRole('button', { name: 'Hide probe details of multi.test' }).click();
+
+    const drain = rowLocator('shop', 'shop-http', '127.0.0.3').locator('.drain');
+    assert.equal(await drain.isVisible(), true);
+    assert.equal(await drain.textContent(), 'Draining');
+    assert.equal(await rowLocator('shop', 'shop-http', '127.0.0.2').locator('.drain').isVisible(), false);
+  });
+
   await run.step('HTTPS server: certificate chain one click away', async () => {
     const doc = await fetchDoc(base);
     const withTls = flatten(doc).filter((r) => r.s.lastProbe && r.s.lastProbe.tls);
