@@ -91,6 +91,7 @@ class Exporter {
       log::error("cannot start the web server", {{"error", e.what()}});
       stop();
       finishLoop(dispatcher_);
+      web_.stop();
       return 1;
     }
     ready_ = true;
@@ -103,6 +104,8 @@ class Exporter {
     watchSignals();
     watchConfig();
     finishLoop(dispatcher_);
+    // Only now: a /probe handler that the shutdown woke may still be writing its 503.
+    web_.stop();  // joins the web threads: no handler runs past this point
     log::info("backend-health-exporter stopped");
     return 0;
   }
@@ -323,7 +326,6 @@ class Exporter {
   void stop() {
     bridge_.close();     // no new work from web threads
     engine_.shutdown();  // on-demand probes waiting on web threads end now
-    web_.stop();         // joins the web threads: no handler runs past this point
     sigterm_.close();
     sigint_.close();
     sighup_.close();

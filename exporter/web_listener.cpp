@@ -21,6 +21,8 @@ constexpr int kListenBacklog = 1024;
 // connections that would push out (at the cap) a scraper whose request has arrived but was not
 // read yet. Between turns, requests that have arrived are read.
 constexpr int kAcceptsPerTurn = 64;
+// At shutdown, how long answers already on their way may take to be written.
+constexpr std::chrono::milliseconds kStopDrainLimit{2000};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 HttpResponse textResponse(int status, std::string text) {
@@ -135,6 +137,8 @@ class WebListener::Loop {
   void onWritten(Connection* c, int status);
   void onDeadline(Connection* c);
   void close(Connection* c);
+  void beginStop();
+  bool answersPending() const;
   void closeEverything();
 
   static void armTimer(Connection* c, std::chrono::milliseconds after);
@@ -150,6 +154,9 @@ class WebListener::Loop {
   std::shared_ptr<HttpResponder::Mailbox> mailbox_;
   std::thread thread_;
   bool running_ = false;
+  bool stopping_ = false;  // no new connections; answers on their way are written
+  bool closed_everything_ = false;
+  uv_timer_t drain_timer_{};
   std::uint64_t next_id_ = 1;
   std::unordered_map<std::uint64_t, Connection*> connections_;
   // Connections still reading their request, oldest first: the ones pushed out at the cap.
@@ -232,7 +239,9 @@ int WebListener::Loop::start(const std::string& listen_address) {
     deliver(id, std::move(head), std::move(body));
   };
   uv_async_init(&loop_, &stop_async_,
-                [](uv_async_t* a) { static_cast<Loop*>(a->data)->closeEverything(); });
+                [](uv_async_t* a) { static_cast<Loop*>(a->data)->beginStop(); });
+  uv_timer_init(&loop_, &drain_timer_);
+  drain_timer_.data = this;
   stop_async_.data = this;
   uv_check_init(&loop_, &turn_);
   turn_.data = this;
@@ -259,8 +268,41 @@ void WebListener::Loop::stop() {
   uv_loop_close(&loop_);
 }
 
-void WebListener::Loop::closeEverything() {
+// Stopping: accept nothing more and drop requests still arriving, but write the answers that
+// are on their way (the handler threads were stopped first, so every answer has been handed
+// over by now: a handler that finished, or a 503 for a request it never started), for at most
+// kStopDrainLimit.
+void WebListener::Loop::beginStop() {
+  stopping_ = true;
   uv_close(reinterpret_cast<uv_handle_t*>(&server_), nullptr);
+  std::vector<Connection*> unstarted(reading_.begin(), reading_.end());
+  for (Connection* c : unstarted) {
+    close(c);
+  }
+  if (!answersPending()) {
+    closeEverything();
+    return;
+  }
+  uv_timer_start(
+      &drain_timer_, [](uv_timer_t* t) { static_cast<Loop*>(t->data)->closeEverything(); },
+      static_cast<std::uint64_t>(kStopDrainLimit.count()), 0);
+}
+
+bool WebListener::Loop::answersPending() const {
+  for (const auto& [id, c] : connections_) {
+    if (c->phase == Connection::Phase::kHandling || c->phase == Connection::Phase::kWriting) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void WebListener::Loop::closeEverything() {
+  if (closed_everything_) {
+    return;
+  }
+  closed_everything_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&drain_timer_), nullptr);
   std::vector<Connection*> open;
   for (const auto& [id, c] : connections_) {
     open.push_back(c);
@@ -446,6 +488,9 @@ void WebListener::Loop::close(Connection* c) {
   };
   uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&c->timer), closed);
+  if (stopping_ && !closed_everything_ && !answersPending()) {
+    closeEverything();
+  }
 }
 
 WebListener::WebListener(WebListenerLimits limits, Sink sink)

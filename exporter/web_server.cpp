@@ -177,18 +177,20 @@ void WebServer::start(const std::string& listen_address) {
 }
 
 void WebServer::stop() {
+  // Handlers first: those running finish and hand over their answers, the requests that never
+  // got a thread are answered 503; then the listener writes those answers and closes.
+  for (auto& [path, lane] : lanes_) {
+    lane->threads.stop();
+  }
+  if (shared_) {
+    shared_->stop();
+  }
   if (listener_) {
     listener_->stop();
     listener_.reset();
   }
-  for (auto& [path, lane] : lanes_) {
-    lane->threads.stop();
-  }
   lanes_.clear();
-  if (shared_) {
-    shared_->stop();
-    shared_.reset();
-  }
+  shared_.reset();
 }
 
 int WebServer::port() const {
