@@ -7,6 +7,7 @@
 #include "probe/tls/tls_client.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -79,6 +80,16 @@ std::string wolfSslErrorText(int code) {
   return buffer;
 }
 
+// Offered in this order in supported_groups, and the first one as the TLS 1.3 key share. wolfSSL's
+// own default lists P-521 first (servers that honour the client's order, as nginx does by default
+// for TLS 1.2, then pick it) and sends a P-256 key share. Debian's wolfSSL does elliptic curves
+// with generic big-integer code, where one P-521 exchange costs several milliseconds and P-256
+// about a millisecond, while X25519 has its own fast implementation. X25519 and P-256 are what
+// common servers accept first (OpenSSL's, nginx's and Go's defaults), so no HelloRetryRequest is
+// needed; P-384 stays for servers restricted to it.
+constexpr std::array<int, 3> kGroups = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1,
+                                        WOLFSSL_ECC_SECP384R1};
+
 int protocolVersion(TlsVersion v) {
   return v == TlsVersion::kTls12 ? TLS1_2_VERSION : TLS1_3_VERSION;
 }
@@ -141,6 +152,12 @@ std::shared_ptr<const TlsContext> TlsContext::create(std::shared_ptr<const Trust
     return set_error("wolfSSL_CTX_new failed");
   }
   WOLFSSL_CTX* ctx = context->ctx_.get();
+  // Before the version range: wolfSSL accepts a group list only while the context allows TLS 1.3.
+  std::array<int, kGroups.size()> groups = kGroups;  // wolfSSL takes a non-const pointer
+  if (wolfSSL_CTX_set_groups(ctx, groups.data(), static_cast<int>(groups.size())) !=
+      WOLFSSL_SUCCESS) {
+    return set_error("wolfSSL refused the key exchange groups");
+  }
   if (wolfSSL_CTX_set_min_proto_version(ctx, protocolVersion(options.min_version)) !=
           WOLFSSL_SUCCESS ||
       wolfSSL_CTX_set_max_proto_version(ctx, protocolVersion(options.max_version)) !=
