@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "common/host_port.h"
 #include "common/log.h"
@@ -303,9 +304,16 @@ class ProbeSession final : public ActiveProbe {
     result_.seconds.tls = secondsBetween(phase_started_ns_, now);
     phase_started_ns_ = now;
     const auto& chain = tls_->presentedChain();
-    ChainVerdict verdict = analyzeChain(ChainAnalysisInput{
-        chain, &tls_settings_->context->anchors(), tls_settings_->mode, target_->tls_host,
-        static_cast<std::int64_t>(std::time(nullptr)), tls_->verifyErrors()});
+    const ChainAnalysisInput input{chain,
+                                   &tls_settings_->context->anchors(),
+                                   tls_settings_->mode,
+                                   target_->tls_host,
+                                   static_cast<std::int64_t>(std::time(nullptr)),
+                                   tls_->verifyErrors()};
+    ChainVerdictMemo* memo = env_.chain_memo_for ? env_.chain_memo_for(*target_) : nullptr;
+    std::optional<ChainVerdict> fresh;
+    const ChainVerdict& verdict =
+        memo != nullptr ? memo->analyze(input) : fresh.emplace(analyzeChain(input));
     TlsObservation observed;
     observed.version = tls_->version();
     observed.cipher = tls_->cipher();
@@ -322,7 +330,9 @@ class ProbeSession final : public ActiveProbe {
       complete(Failure{*verdict.reason, verdict.details});
       return;
     }
-    note(verdict.details);
+    note(verdict.details + (memo != nullptr && memo->lastReused()
+                                ? " (same chain as the previous probe: verdict reused)"
+                                : ""));
     tls_verified_text_ = verdict.details + "; chain: " + describeChain(verdict.chain);
     startHttp();
   }

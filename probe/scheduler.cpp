@@ -72,6 +72,7 @@ struct ProbeScheduler::Entry : std::enable_shared_from_this<Entry> {
   std::uint64_t next_due_ns = 0;
   bool in_flight = false;
   std::uint64_t waiting_due_ns = 0;  // a probe came due while one was running
+  ChainVerdictMemo chain_memo;
 };
 
 ProbeScheduler::ProbeScheduler(uv_loop_t* loop, StatusBoard& board)
@@ -88,6 +89,10 @@ ProbeEnvironment ProbeScheduler::environment() {
   env.last_known = &last_known_;
   env.max_response_bytes = max_response_bytes_;
   env.tls_for = [this](const ProbeTarget& target) { return tlsFor(target); };
+  env.chain_memo_for = [this](const ProbeTarget& target) -> ChainVerdictMemo* {
+    auto it = entries_.find(target.key);
+    return it != entries_.end() ? &it->second->chain_memo : nullptr;
+  };
   return env;
 }
 
