@@ -4,6 +4,7 @@
 #include <cstring>
 #include <ctime>
 #include <optional>
+#include <utility>
 
 #include "common/host_port.h"
 #include "common/log.h"
@@ -236,7 +237,12 @@ class ProbeSession final : public ActiveProbe {
                        "log)"});
       return;
     }
-    tls_ = std::make_unique<TlsClient>(tls_settings_->context, target_->tls_host);
+    TlsPeerHint hint;
+    if (TlsTargetMemory* memory = tlsMemory()) {
+      // Taken, not copied: only an established handshake puts a hint back.
+      hint = std::exchange(memory->peer, TlsPeerHint{});
+    }
+    tls_ = std::make_unique<TlsClient>(tls_settings_->context, target_->tls_host, hint);
     note("TLS handshake, SNI " +
          (target_->tls_host.empty() || isIpLiteral(target_->tls_host) ? std::string("(none)")
                                                                       : target_->tls_host) +
@@ -261,6 +267,10 @@ class ProbeSession final : public ActiveProbe {
       return;
     }
     driveTls();
+  }
+
+  TlsTargetMemory* tlsMemory() const {
+    return env_.tls_memory_for ? env_.tls_memory_for(*target_) : nullptr;
   }
 
   // Moves the TLS state machine on with whatever ciphertext arrived.
@@ -310,7 +320,11 @@ class ProbeSession final : public ActiveProbe {
                                    target_->tls_host,
                                    static_cast<std::int64_t>(std::time(nullptr)),
                                    tls_->verifyErrors()};
-    ChainVerdictMemo* memo = env_.chain_memo_for ? env_.chain_memo_for(*target_) : nullptr;
+    TlsTargetMemory* memory = tlsMemory();
+    ChainVerdictMemo* memo = memory != nullptr ? &memory->chain_verdict : nullptr;
+    if (memory != nullptr) {
+      memory->peer = tls_->hintForNextHandshake();
+    }
     std::optional<ChainVerdict> fresh;
     const ChainVerdict& verdict =
         memo != nullptr ? memo->analyze(input) : fresh.emplace(analyzeChain(input));

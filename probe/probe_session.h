@@ -15,7 +15,7 @@
 #include "probe/probe_result.h"
 #include "probe/resolver.h"
 #include "probe/tls/chain_analysis.h"
-#include "probe/tls/chain_verdict_memo.h"
+#include "probe/tls/target_memory.h"
 #include "probe/tls/tls_client.h"
 
 namespace bhe {
@@ -39,9 +39,9 @@ struct ProbeEnvironment {
   // The TLS settings of an HTTPS target (null if they cannot be built: the probe then fails
   // with tls_handshake_error and the reason in its details).
   std::function<std::shared_ptr<const TlsSettings>(const ProbeTarget&)> tls_for;
-  // The chain verdict memo of a configured target, used synchronously (null: judge every chain
-  // afresh).
-  std::function<ChainVerdictMemo*(const ProbeTarget&)> chain_memo_for;
+  // What the TLS phase remembers about a configured target (null: nothing, e.g. an arbitrary
+  // target). Looked up at each use: a reload may drop the target while its probe runs.
+  std::function<TlsTargetMemory*(const ProbeTarget&)> tls_memory_for;
 };
 
 using ProbeDone = std::function<void(ProbeResult)>;

@@ -72,7 +72,7 @@ struct ProbeScheduler::Entry : std::enable_shared_from_this<Entry> {
   std::uint64_t next_due_ns = 0;
   bool in_flight = false;
   std::uint64_t waiting_due_ns = 0;  // a probe came due while one was running
-  ChainVerdictMemo chain_memo;
+  TlsTargetMemory tls_memory;
 };
 
 ProbeScheduler::ProbeScheduler(uv_loop_t* loop, StatusBoard& board)
@@ -89,9 +89,9 @@ ProbeEnvironment ProbeScheduler::environment() {
   env.last_known = &last_known_;
   env.max_response_bytes = max_response_bytes_;
   env.tls_for = [this](const ProbeTarget& target) { return tlsFor(target); };
-  env.chain_memo_for = [this](const ProbeTarget& target) -> ChainVerdictMemo* {
+  env.tls_memory_for = [this](const ProbeTarget& target) -> TlsTargetMemory* {
     auto it = entries_.find(target.key);
-    return it != entries_.end() ? &it->second->chain_memo : nullptr;
+    return it != entries_.end() ? &it->second->tls_memory : nullptr;
   };
   return env;
 }
