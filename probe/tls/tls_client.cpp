@@ -86,9 +86,11 @@ std::string wolfSslErrorText(int code) {
 // with generic big-integer code, where one P-521 exchange costs several milliseconds and P-256
 // about a millisecond, while X25519 has its own fast implementation. X25519 and P-256 are what
 // common servers accept first (OpenSSL's, nginx's and Go's defaults), so no HelloRetryRequest is
-// needed; P-384 stays for servers restricted to it.
-constexpr std::array<int, 3> kGroups = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1,
-                                        WOLFSSL_ECC_SECP384R1};
+// needed. The rest of what wolfSSL offered before follows, last, for servers restricted to one
+// of them (they cost a HelloRetryRequest in TLS 1.3, nothing to anyone else).
+constexpr std::array<int, 6> kGroups = {WOLFSSL_ECC_X25519,    WOLFSSL_ECC_SECP256R1,
+                                        WOLFSSL_ECC_SECP384R1, WOLFSSL_ECC_SECP521R1,
+                                        WOLFSSL_ECC_X448,      WOLFSSL_FFDHE_2048};
 
 int protocolVersion(TlsVersion v) {
   return v == TlsVersion::kTls12 ? TLS1_2_VERSION : TLS1_3_VERSION;

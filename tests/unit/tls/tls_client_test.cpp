@@ -410,6 +410,8 @@ TEST(TlsClientServer, ASignatureThatFailedFailsAgainFromTheCache) {
 
 // --- no server needed -----------------------------------------------------------------------
 
+const std::string kOfferedGroups("\x00\x0c\x00\x1d\x00\x17\x00\x18\x00\x19\x00\x1e\x01\x00", 14);
+
 // The extensions of a ClientHello record, by type (a test-sized parser: one record, one message).
 std::map<int, std::string> clientHelloExtensions(const std::string& record) {
   std::map<int, std::string> out;
@@ -434,9 +436,10 @@ TEST(TlsClientBuffers, ClientHelloOffersX25519FirstAndItsKeyShare) {
   TlsClient tls(ctx, "good.test");
   tls.start();
   auto extensions = clientHelloExtensions(tls.takeOutgoing());
-  // supported_groups: list length, then X25519 (29), P-256 (23), P-384 (24) and nothing else.
+  // supported_groups: list length, then X25519 (29), P-256 (23), P-384 (24), P-521 (25), X448
+  // (30), ffdhe2048 (256) and nothing else.
   ASSERT_TRUE(extensions.contains(10));
-  EXPECT_EQ(extensions[10], std::string("\x00\x06\x00\x1d\x00\x17\x00\x18", 8));
+  EXPECT_EQ(extensions[10], kOfferedGroups);
   // key_share: one X25519 entry (32 bytes of public key).
   ASSERT_TRUE(extensions.contains(51));
   const std::string& shares = extensions[51];
@@ -455,7 +458,7 @@ TEST(TlsClientBuffers, Tls12HintSendsAnEmptyKeyShareButStillOffersTls13) {
   EXPECT_EQ(extensions[51], std::string("\x00\x00", 2));
   ASSERT_TRUE(extensions.contains(43));  // supported_versions
   EXPECT_NE(extensions[43].find(std::string("\x03\x04", 2)), std::string::npos);
-  EXPECT_EQ(extensions[10], std::string("\x00\x06\x00\x1d\x00\x17\x00\x18", 8));
+  EXPECT_EQ(extensions[10], kOfferedGroups);
 }
 
 TEST(TlsClientBuffers, ClientHelloCarriesSniForNamesOnly) {
