@@ -1,5 +1,7 @@
 #include "pki/trust_anchors.h"
 
+#include <atomic>
+
 #include "pki/certificate_file.h"
 
 namespace bhe {
@@ -16,7 +18,9 @@ std::shared_ptr<const TrustAnchors> TrustAnchors::fromCertificates(const std::ve
 }
 
 std::shared_ptr<TrustAnchors> TrustAnchors::build(const std::vector<Der>& certs) {
+  static std::atomic<std::uint64_t> last_id{0};
   std::shared_ptr<TrustAnchors> anchors(new TrustAnchors());
+  anchors->id_ = ++last_id;
   anchors->anchors_.reserve(certs.size());
   for (const Der& der : certs) {
     auto cert = Certificate::parse(der);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -27,6 +28,9 @@ class TrustAnchors {
   TrustAnchors(const TrustAnchors&) = delete;
   TrustAnchors& operator=(const TrustAnchors&) = delete;
 
+  // Unique in this process, never reused (unlike an address), so a verdict remembered against
+  // one set of anchors is never taken for another one built after a reload.
+  std::uint64_t id() const { return id_; }
   std::size_t size() const { return anchors_.size(); }
   bool empty() const { return anchors_.empty(); }
   std::size_t skipped() const { return skipped_; }  // unparsable input certificates
@@ -48,6 +52,7 @@ class TrustAnchors {
   std::unordered_multimap<std::string, std::size_t> by_subject_;  // canonical subject -> index
   std::unordered_set<std::string> der_;
   std::size_t skipped_ = 0;
+  std::uint64_t id_ = 0;
 };
 
 }  // namespace bhe

@@ -2,6 +2,7 @@
 #include <wolfssl/options.h>  // must precede every other wolfSSL header
 #include <wolfssl/ssl.h>
 #include <wolfssl/openssl/x509v3.h>
+#include <wolfssl/wolfcrypt/asn.h>
 // clang-format on
 
 #include "pki/x509.h"
@@ -179,6 +180,41 @@ std::optional<Tlv> readTlv(std::span<const std::uint8_t> in) {
   return Tlv{in[0], in.subspan(header, length), header + length};
 }
 
+struct X509Deleter {
+  void operator()(WOLFSSL_X509* x) const { wolfSSL_X509_free(x); }
+};
+
+// The SubjectPublicKeyInfo field of a certificate's tbsCertificate (RFC 5280 §4.1): after the
+// optional [0] version, serial, signature algorithm, issuer, validity and subject.
+std::optional<std::span<const std::uint8_t>> findSubjectPublicKeyInfo(
+    std::span<const std::uint8_t> der) {
+  auto certificate = readTlv(der);
+  if (!certificate || certificate->tag != 0x30) {
+    return std::nullopt;
+  }
+  auto tbs = readTlv(certificate->value);
+  if (!tbs || tbs->tag != 0x30) {
+    return std::nullopt;
+  }
+  std::span<const std::uint8_t> rest = tbs->value;
+  auto field = readTlv(rest);
+  if (field && field->tag == 0xa0) {
+    rest = rest.subspan(field->size);
+  }
+  for (int skip = 0; skip < 5; ++skip) {  // serial, signature, issuer, validity, subject
+    field = readTlv(rest);
+    if (!field) {
+      return std::nullopt;
+    }
+    rest = rest.subspan(field->size);
+  }
+  field = readTlv(rest);
+  if (!field || field->tag != 0x30) {
+    return std::nullopt;
+  }
+  return rest.first(field->size);
+}
+
 }  // namespace
 
 // subjectAltName straight from the DER: wolfSSL_X509_get_ext_d2i() leaks the X509_NAME of a
@@ -283,11 +319,13 @@ std::unique_ptr<const Certificate> Certificate::parse(std::span<const std::uint8
   }
   std::unique_ptr<Certificate> cert(new Certificate());
   cert->der_.assign(der.begin(), der.end());
-  cert->x509_ = wolfSSL_X509_d2i(nullptr, cert->der_.data(), static_cast<int>(cert->der_.size()));
-  if (cert->x509_ == nullptr) {
+  // Only needed while the fields are read: every later check works on der_.
+  std::unique_ptr<WOLFSSL_X509, X509Deleter> x509(
+      wolfSSL_X509_d2i(nullptr, cert->der_.data(), static_cast<int>(cert->der_.size())));
+  if (x509 == nullptr) {
     return nullptr;
   }
-  WOLFSSL_X509* x = cert->x509_;
+  WOLFSSL_X509* x = x509.get();
   auto not_before = parseAsn1Time(wolfSSL_X509_get_notBefore(x));
   auto not_after = parseAsn1Time(wolfSSL_X509_get_notAfter(x));
   if (!not_before || !not_after) {
@@ -295,7 +333,11 @@ std::unique_ptr<const Certificate> Certificate::parse(std::span<const std::uint8
   }
   cert->not_before_ = *not_before;
   cert->not_after_ = *not_after;
-  cert->public_key_ = wolfSSL_X509_get_pubkey(x);
+  if (auto spki = findSubjectPublicKeyInfo(cert->der_)) {
+    cert->spki_offset_ = static_cast<std::size_t>(spki->data() - cert->der_.data());
+    cert->spki_size_ = spki->size();
+  }
+  cert->key_type_ = wolfSSL_X509_get_pubkey_type(x);
   WOLFSSL_X509_NAME* subject = wolfSSL_X509_get_subject_name(x);
   WOLFSSL_X509_NAME* issuer = wolfSSL_X509_get_issuer_name(x);
   cert->subject_ = formatName(subject);
@@ -318,21 +360,16 @@ std::unique_ptr<const Certificate> Certificate::parse(std::span<const std::uint8
   return cert;
 }
 
-Certificate::~Certificate() {
-  if (public_key_ != nullptr) {
-    wolfSSL_EVP_PKEY_free(public_key_);
-  }
-  if (x509_ != nullptr) {
-    wolfSSL_X509_free(x509_);
-  }
-}
-
 bool Certificate::signatureVerifiesWith(const Certificate& issuer) const {
-  if (issuer.public_key_ == nullptr) {
+  const auto key = issuer.subjectPublicKeyInfo();
+  if (key.empty()) {
     return false;
   }
-  // wolfSSL_X509_verify only reads both objects; its non-const signature is historical.
-  return wolfSSL_X509_verify(x509_, issuer.public_key_) == WOLFSSL_SUCCESS;
+  // The key types wolfSSL_X509_verify() distinguishes (it treats every other key as EC), so
+  // the verdicts stay those of the compatibility layer this replaces.
+  const int type = issuer.key_type_ == RSAk || issuer.key_type_ == DSAk ? issuer.key_type_ : ECDSAk;
+  return wc_CheckCertSigPubKey(der_.data(), static_cast<word32>(der_.size()), nullptr, key.data(),
+                               static_cast<word32>(key.size()), type) == 0;
 }
 
 }  // namespace bhe

@@ -10,9 +10,6 @@
 #include <string_view>
 #include <vector>
 
-struct WOLFSSL_X509;
-struct WOLFSSL_EVP_PKEY;
-
 namespace bhe {
 
 using Der = std::vector<std::uint8_t>;
@@ -26,7 +23,6 @@ class Certificate {
   // Null when `der` is not exactly one DER X.509 certificate that wolfSSL can parse.
   static std::unique_ptr<const Certificate> parse(std::span<const std::uint8_t> der);
 
-  ~Certificate();
   Certificate(const Certificate&) = delete;
   Certificate& operator=(const Certificate&) = delete;
 
@@ -46,7 +42,9 @@ class Certificate {
     return issuer_key_ == candidate.subject_key_;
   }
   // A real signature check: `issuer`'s public key verifies this certificate's signature.
-  // Deliberately ignores names so callers can tell "right name, wrong key" apart.
+  // Deliberately ignores names so callers can tell "right name, wrong key" apart. The key is
+  // decoded for this check only: most parsed certificates (a CA bundle, a chain whose verdict is
+  // remembered) never need theirs, and a wolfSSL key object costs a DRBG self-test to build.
   bool signatureVerifiesWith(const Certificate& issuer) const;
   // Issuer name matches and the signature verifies.
   bool isIssuedBy(const Certificate& issuer) const {
@@ -67,10 +65,16 @@ class Certificate {
  private:
   Certificate() = default;
   static void readSubjectAltName(std::span<const std::uint8_t> der, Certificate& cert);
+  std::span<const std::uint8_t> subjectPublicKeyInfo() const {
+    return std::span(der_).subspan(spki_offset_, spki_size_);
+  }
 
   Der der_;
-  WOLFSSL_X509* x509_ = nullptr;
-  WOLFSSL_EVP_PKEY* public_key_ = nullptr;
+  // The SubjectPublicKeyInfo inside der_ and wolfSSL's key type (its OID sum), for signature
+  // checks.
+  std::size_t spki_offset_ = 0;
+  std::size_t spki_size_ = 0;
+  int key_type_ = 0;
   std::string subject_;
   std::string issuer_;
   std::string subject_key_;

@@ -54,14 +54,15 @@ void ProbeEngine::probeNow(std::shared_ptr<const ProbeTarget> target, bool trace
                            std::function<void(RoundResult)> done) {
   const std::size_t max_addresses = context_ ? context_->maxAddressesPerServer() : 16;
   auto slot = on_demand_.insert(on_demand_.end(), nullptr);
-  *slot = std::make_unique<ServerRound>(dispatcher_, resolver_, runner_, std::move(target),
-                                        ServerRound::Options{trace, std::nullopt, max_addresses},
-                                        [this, slot, done = std::move(done)](RoundResult result) {
-                                          // Inside the round's own hand-over: free it a turn later.
-                                          dispatcher_.deferDelete(std::move(*slot));
-                                          on_demand_.erase(slot);
-                                          done(std::move(result));
-                                        });
+  *slot = std::make_unique<ServerRound>(
+      dispatcher_, resolver_, runner_, std::move(target),
+      ServerRound::Options{trace, std::nullopt, max_addresses, nullptr},
+      [this, slot, done = std::move(done)](RoundResult result) {
+        // Inside the round's own hand-over: free it a turn later.
+        dispatcher_.deferDelete(std::move(*slot));
+        on_demand_.erase(slot);
+        done(std::move(result));
+      });
   (*slot)->start();
 }
 

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <ctime>
+#include <utility>
 
 #include "common/host_port.h"
 #include "common/time_format.h"
@@ -143,7 +144,13 @@ class ProbePipeline final : public ActiveProbe {
              (tls_settings_->mode == TrustMode::kPrivate ? "trusted_root_certificates"
                                                          : "well-known CA bundle");
     });
-    tls_ = std::make_unique<TlsStream>(std::move(tcp_), tls_settings_->context, target_->tls_host);
+    TlsPeerHint hint;
+    if (request_.tls_memory) {
+      // Taken, not copied: only an established handshake puts a hint back.
+      hint = std::exchange(request_.tls_memory->peer, TlsPeerHint{});
+    }
+    tls_ = std::make_unique<TlsStream>(std::move(tcp_), tls_settings_->context, target_->tls_host,
+                                       hint);
     tls_->handshake([this](const TlsHandshakeFailure* failure) { onHandshake(failure); });
   }
 
@@ -156,9 +163,20 @@ class ProbePipeline final : public ActiveProbe {
       return;
     }
     const TlsClient& client = tls_->client();
-    verdict_ = analyzeChain(ChainAnalysisInput{
-        client.presentedChain(), &tls_settings_->context->anchors(), tls_settings_->mode,
-        target_->tls_host, static_cast<std::int64_t>(std::time(nullptr)), client.verifyErrors()});
+    const ChainAnalysisInput input{client.presentedChain(),
+                                   &tls_settings_->context->anchors(),
+                                   tls_settings_->mode,
+                                   target_->tls_host,
+                                   static_cast<std::int64_t>(std::time(nullptr)),
+                                   client.verifyErrors()};
+    bool reused = false;
+    if (TlsTargetMemory* memory = request_.tls_memory.get()) {
+      memory->peer = client.hintForNextHandshake();
+      verdict_ = memory->chain_verdict.analyze(input);
+      reused = memory->chain_verdict.lastReused();
+    } else {
+      verdict_ = analyzeChain(input);
+    }
     TlsObservation observed;
     observed.version = client.version();
     observed.cipher = client.cipher();
@@ -175,7 +193,10 @@ class ProbePipeline final : public ActiveProbe {
       finish(classifyChainVerdict(*verdict_));
       return;
     }
-    note(trace_.get(), [&] { return verdict_->details; });
+    note(trace_.get(), [&] {
+      return verdict_->details +
+             (reused ? " (same chain as the previous probe: verdict reused)" : "");
+    });
     startHttp(*tls_);
   }
 

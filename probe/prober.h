@@ -8,6 +8,7 @@
 
 #include "config/targets.h"
 #include "probe/probe_result.h"
+#include "probe/tls/target_memory.h"
 
 namespace bhe {
 
@@ -20,6 +21,9 @@ struct ProbeRequest {
   bool trace = false;   // record the step-by-step log (ProbeResult::trace)
   std::chrono::nanoseconds resolved_in{0};
   bool dns_stale = false;  // `address` is a last-known-good address
+  // What the TLS phase remembers about this address of a scheduled target from one probe to the
+  // next (the chain verdict, the handshake's hint); null for on-demand probes.
+  std::shared_ptr<TlsTargetMemory> tls_memory;
 };
 
 using ProbeDone = std::function<void(ProbeResult)>;

@@ -75,7 +75,10 @@ void ServerRound::probe(const std::vector<std::string>& addresses,
   pending_ = addresses.size();
   for (std::size_t i = 0; i < addresses.size(); ++i) {
     result_.addresses[i].address = addresses[i];
-    ProbeRequest request{target_, addresses[i], options_.trace, resolved_in, stale};
+    ProbeRequest request{
+        target_,        addresses[i],
+        options_.trace, resolved_in,
+        stale,          options_.tls_memory ? options_.tls_memory(addresses[i]) : nullptr};
     tickets_[i] = runner_.submit(std::move(request), due,
                                  [this, i](ProbeResult result) { onProbed(i, std::move(result)); });
     if (tickets_[i] == 0) {  // the runner is shutting down

@@ -36,6 +36,8 @@ class ServerRound {
     bool trace = false;
     std::optional<MonoTime> due;  // when the round was meant to start (schedule lag)
     std::size_t max_addresses = 16;
+    // The TLS memory of each address of a scheduled target (empty for on-demand rounds).
+    std::function<std::shared_ptr<TlsTargetMemory>(const std::string& address)> tls_memory;
   };
 
   ServerRound(Dispatcher& dispatcher, Resolver& resolver, ProbeRunner& runner,

@@ -1,5 +1,6 @@
 #include "probe/health/target_session.h"
 
+#include <algorithm>
 #include <functional>
 
 #include "common/time_format.h"
@@ -84,10 +85,19 @@ void TargetSession::onDue() {
 
 void TargetSession::launch(MonoTime due) {
   round_due_ = due;
-  round_ = std::make_unique<ServerRound>(
-      context_.dispatcher, context_.resolver, context_.runner, target_,
-      ServerRound::Options{false, due, context_.max_addresses_per_server},
-      [this](RoundResult round) { onRound(std::move(round)); });
+  ServerRound::Options options{false, due, context_.max_addresses_per_server, nullptr};
+  if (target_->protocol == Protocol::kHttps) {
+    options.tls_memory = [this](const std::string& address) {
+      auto& memory = tls_memory_[address];
+      if (!memory) {
+        memory = std::make_shared<TlsTargetMemory>();
+      }
+      return memory;
+    };
+  }
+  round_ = std::make_unique<ServerRound>(context_.dispatcher, context_.resolver, context_.runner,
+                                         target_, std::move(options),
+                                         [this](RoundResult round) { onRound(std::move(round)); });
   round_->start();
 }
 
@@ -122,6 +132,10 @@ void TargetSession::onRound(RoundResult round) {
     observe(probed.address, std::move(probed.result));
   }
   members_ = std::move(members);
+  std::erase_if(tls_memory_, [&](const auto& entry) {
+    return std::none_of(members_.begin(), members_.end(),
+                        [&](const Member& m) { return m.status.address == entry.first; });
+  });
   std::vector<AddressStatus> statuses;
   for (const auto& m : members_) {
     statuses.push_back(m.status);

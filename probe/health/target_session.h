@@ -20,6 +20,7 @@
 // more CPU than the tick costs in punctuality).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -80,6 +81,8 @@ class TargetSession {
   SessionContext& context_;
   std::shared_ptr<const ProbeTarget> target_;
   std::vector<Member> members_;
+  // The TLS memory of each address probed, kept while the address stays in the answer.
+  std::map<std::string, std::shared_ptr<TlsTargetMemory>> tls_memory_;
   std::shared_ptr<const TargetStatus> status_;
   std::unique_ptr<Timer> timer_;
   MonoTime next_due_{0};

@@ -213,17 +213,22 @@ ChainVerdict analyzeChain(const ChainAnalysisInput& in) {
   // Validity of everything the path relies on, leaf first.
   for (const auto& e : path.entries) {
     const Certificate& c = *e.cert;
-    const std::string window =
-        " (valid " + formatUtc(c.notBefore()) + " to " + formatUtc(c.notAfter()) + ")";
+    auto window = [&c] {
+      return " (valid " + formatUtc(c.notBefore()) + " to " + formatUtc(c.notAfter()) + ")";
+    };
     if (in.now > c.notAfter()) {
+      v.holds_from = std::max(v.holds_from, c.notAfter() + 1);
       return fail(std::move(v), Reason::kTlsCertExpired,
-                  describeEntry(e) + " expired at " + formatUtc(c.notAfter()) + window);
+                  describeEntry(e) + " expired at " + formatUtc(c.notAfter()) + window());
     }
     if (in.now < c.notBefore()) {
+      v.holds_until = std::min(v.holds_until, c.notBefore() - 1);
       return fail(std::move(v), Reason::kTlsCertExpired,
                   describeEntry(e) + " is not valid before " + formatUtc(c.notBefore()) +
-                      " (not yet valid)" + window);
+                      " (not yet valid)" + window());
     }
+    v.holds_from = std::max(v.holds_from, c.notBefore());
+    v.holds_until = std::min(v.holds_until, c.notAfter());
   }
 
   const PathEntry& top = path.entries.back();

@@ -1,5 +1,5 @@
 // The verdict on a certificate chain as the server presented it: pure (no I/O, the time is an
-// input), so every TLS reason of CONTRACT §3 is decided here and unit-testable on DER fixtures.
+// input), so every certificate-chain reason is decided here and unit-testable on DER fixtures.
 //
 // Terms. "Presented" = the certificates the server sent, in wire order, position 0 first.
 // A certificate is a CA when basicConstraints says CA:TRUE, else it is an end-entity (leaf).
@@ -51,6 +51,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -95,6 +96,11 @@ struct ChainVerdict {
   std::vector<ChainCertificate> chain;         // every parsable presented certificate, in order
   std::optional<std::int64_t> leaf_not_after;  // first end-entity in presented order
   std::optional<std::int64_t> chain_earliest_not_after;  // over all presented certificates
+  // `now` enters the verdict only through the validity windows of the certificates it judged,
+  // so the same input gives this same verdict for every `now` in [holds_from, holds_until]; the
+  // bounds are where one of those certificates expires or becomes valid.
+  std::int64_t holds_from = std::numeric_limits<std::int64_t>::min();
+  std::int64_t holds_until = std::numeric_limits<std::int64_t>::max();
 
   bool ok() const { return !reason.has_value(); }
 };

@@ -7,6 +7,7 @@
 #include "probe/tls/tls_client.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -79,8 +80,35 @@ std::string wolfSslErrorText(int code) {
   return buffer;
 }
 
+// Offered in this order in supported_groups, and the first one as the TLS 1.3 key share. wolfSSL's
+// own default lists P-521 first (servers that honour the client's order, as nginx does by default
+// for TLS 1.2, then pick it) and sends a P-256 key share. Debian's wolfSSL does elliptic curves
+// with generic big-integer code, where one P-521 exchange costs several milliseconds and P-256
+// about a millisecond, while X25519 has its own fast implementation. X25519 and P-256 are what
+// common servers accept first (OpenSSL's, nginx's and Go's defaults), so no HelloRetryRequest is
+// needed. The rest of what wolfSSL offered before follows, last, for servers restricted to one
+// of them (they cost a HelloRetryRequest in TLS 1.3, nothing to anyone else).
+constexpr std::array<int, 6> kGroups = {WOLFSSL_ECC_X25519,    WOLFSSL_ECC_SECP256R1,
+                                        WOLFSSL_ECC_SECP384R1, WOLFSSL_ECC_SECP521R1,
+                                        WOLFSSL_ECC_X448,      WOLFSSL_FFDHE_2048};
+
 int protocolVersion(TlsVersion v) {
   return v == TlsVersion::kTls12 ? TLS1_2_VERSION : TLS1_3_VERSION;
+}
+
+// wolfSSL's public-key callbacks: certificate signatures and the server's handshake signature
+// go through the context's cache (signature_cache.h).
+int rsaVerifyCallback(WOLFSSL* /*ssl*/, unsigned char* sig, unsigned int sig_size,
+                      unsigned char** out, const unsigned char* key, unsigned int key_size,
+                      void* cache) {
+  return static_cast<SignatureCache*>(cache)->rsaVerifyInline(sig, sig_size, out, key, key_size);
+}
+
+int eccVerifyCallback(WOLFSSL* /*ssl*/, const unsigned char* sig, unsigned int sig_size,
+                      const unsigned char* hash, unsigned int hash_size, const unsigned char* key,
+                      unsigned int key_size, int* verified, void* cache) {
+  return static_cast<SignatureCache*>(cache)->eccVerify(sig, sig_size, hash, hash_size, key,
+                                                        key_size, verified);
 }
 
 // A TLS record starts with a content type 20..24 and major version 3.
@@ -141,6 +169,12 @@ std::shared_ptr<const TlsContext> TlsContext::create(std::shared_ptr<const Trust
     return set_error("wolfSSL_CTX_new failed");
   }
   WOLFSSL_CTX* ctx = context->ctx_.get();
+  // Before the version range: wolfSSL accepts a group list only while the context allows TLS 1.3.
+  std::array<int, kGroups.size()> groups = kGroups;  // wolfSSL takes a non-const pointer
+  if (wolfSSL_CTX_set_groups(ctx, groups.data(), static_cast<int>(groups.size())) !=
+      WOLFSSL_SUCCESS) {
+    return set_error("wolfSSL refused the key exchange groups");
+  }
   if (wolfSSL_CTX_set_min_proto_version(ctx, protocolVersion(options.min_version)) !=
           WOLFSSL_SUCCESS ||
       wolfSSL_CTX_set_max_proto_version(ctx, protocolVersion(options.max_version)) !=
@@ -157,12 +191,15 @@ std::shared_ptr<const TlsContext> TlsContext::create(std::shared_ptr<const Trust
   // VERIFY_NONE would hide every error (the callback then always sees preverify=1); a callback
   // that records and accepts keeps the errors and the whole presented chain.
   wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, &TlsClient::verifyCallback);
+  wolfSSL_CTX_SetRsaVerifyCb(ctx, &rsaVerifyCallback);
+  wolfSSL_CTX_SetEccVerifyCb(ctx, &eccVerifyCallback);
   wolfSSL_CTX_SetIORecv(ctx, &TlsClient::recvCallback);
   wolfSSL_CTX_SetIOSend(ctx, &TlsClient::sendCallback);
   return context;
 }
 
-TlsClient::TlsClient(std::shared_ptr<const TlsContext> context, std::string_view server_name)
+TlsClient::TlsClient(std::shared_ptr<const TlsContext> context, std::string_view server_name,
+                     const TlsPeerHint& hint)
     : context_(std::move(context)) {
   // wolfSSL_new only takes a reference on the shared context; its settings stay untouched.
   ssl_.reset(wolfSSL_new(context_->ctx_.get()));
@@ -173,6 +210,8 @@ TlsClient::TlsClient(std::shared_ptr<const TlsContext> context, std::string_view
   wolfSSL_SetIOReadCtx(ssl_.get(), this);
   wolfSSL_SetIOWriteCtx(ssl_.get(), this);
   wolfSSL_SetCertCbCtx(ssl_.get(), this);
+  wolfSSL_SetRsaVerifyCtx(ssl_.get(), context_->signatures_.get());
+  wolfSSL_SetEccVerifyCtx(ssl_.get(), context_->signatures_.get());
   std::string_view sni = server_name;
   if (!sni.empty() && sni.back() == '.') {
     sni.remove_suffix(1);  // RFC 6066: no trailing dot in SNI
@@ -182,6 +221,9 @@ TlsClient::TlsClient(std::shared_ptr<const TlsContext> context, std::string_view
                      static_cast<unsigned short>(std::min<std::size_t>(sni.size(), 255))) !=
           WOLFSSL_SUCCESS) {
     fail(0, "wolfSSL refused the SNI host name");
+  }
+  if (hint.last_was_tls12 && wolfSSL_NoKeyShares(ssl_.get()) != WOLFSSL_SUCCESS) {
+    fail(0, "wolfSSL refused to leave out the key share");
   }
 }
 
@@ -404,6 +446,21 @@ std::string TlsClient::version() const {
   }
   const char* v = wolfSSL_get_version(ssl_.get());
   return v != nullptr ? v : "";
+}
+
+TlsPeerHint TlsClient::hintForNextHandshake() const {
+  TlsPeerHint hint;
+  hint.last_was_tls12 =
+      state_ == State::kEstablished && wolfSSL_version(ssl_.get()) == TLS1_2_VERSION;
+  return hint;
+}
+
+std::string TlsClient::keyExchangeGroup() const {
+  if (state_ != State::kEstablished) {
+    return {};
+  }
+  const char* group = wolfSSL_get_curve_name(ssl_.get());
+  return group != nullptr ? group : "";
 }
 
 std::string TlsClient::cipher() const {

@@ -28,6 +28,7 @@
 
 #include "pki/trust_anchors.h"
 #include "pki/x509.h"
+#include "probe/tls/signature_cache.h"
 #include "probe/tls/verify_error.h"
 
 struct WOLFSSL;
@@ -51,8 +52,9 @@ struct TlsContextOptions {
 };
 
 // One wolfSSL client context per backend settings: the trust anchors loaded as its CA store,
-// the protocol range and the recording verify callback. Shared by every connection of those
-// settings; immutable once built.
+// the protocol range, the recording verify callback and the cache of certificate signature
+// checks (signature_cache.h). Shared by every connection of those settings; immutable once built
+// but for that cache.
 class TlsContext {
  public:
   // Null with `error` set when wolfSSL refuses the options. Anchors that wolfSSL cannot load
@@ -64,6 +66,7 @@ class TlsContext {
   const TrustAnchors& anchors() const { return *anchors_; }
   const std::shared_ptr<const TrustAnchors>& sharedAnchors() const { return anchors_; }
   std::size_t loadedAnchors() const { return loaded_; }
+  const SignatureCache& signatureCache() const { return *signatures_; }
 
  private:
   friend class TlsClient;
@@ -72,6 +75,17 @@ class TlsContext {
   std::unique_ptr<WOLFSSL_CTX, WolfSslDeleter> ctx_;
   std::shared_ptr<const TrustAnchors> anchors_;
   std::size_t loaded_ = 0;
+  std::unique_ptr<SignatureCache> signatures_ = std::make_unique<SignatureCache>();
+};
+
+// What a client may know about its server from an earlier probe, to spend less on the handshake
+// without changing its outcome.
+struct TlsPeerHint {
+  // The previous full handshake with this server settled on TLS 1.2. TLS 1.3 is still offered,
+  // but without a key share: a TLS 1.2 server never uses one (it makes its own key exchange
+  // later), and generating it costs as much as a third of the client's handshake. A server that
+  // has meanwhile moved to TLS 1.3 asks for the share with a HelloRetryRequest, once.
+  bool last_was_tls12 = false;
 };
 
 class TlsClient {
@@ -90,7 +104,8 @@ class TlsClient {
 
   // `server_name` is the expected host; sent as SNI unless empty or an IP literal (RFC 6066
   // forbids IP addresses in SNI).
-  TlsClient(std::shared_ptr<const TlsContext> context, std::string_view server_name);
+  TlsClient(std::shared_ptr<const TlsContext> context, std::string_view server_name,
+            const TlsPeerHint& hint = {});
   ~TlsClient();
   TlsClient(const TlsClient&) = delete;
   TlsClient& operator=(const TlsClient&) = delete;
@@ -134,6 +149,10 @@ class TlsClient {
   const std::vector<VerifyError>& verifyErrors() const { return verify_errors_; }
 
   std::string version() const;  // "TLSv1.3"; empty before the handshake is done
+  // What the next client for this server may assume (established only; else the default).
+  TlsPeerHint hintForNextHandshake() const;
+  // The negotiated key exchange group ("X25519"); empty before the handshake is done.
+  std::string keyExchangeGroup() const;
   std::string cipher() const;
   std::uint64_t bytesReceived() const { return bytes_received_; }
 

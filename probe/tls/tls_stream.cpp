@@ -9,8 +9,8 @@ constexpr std::size_t kPlaintextChunk = 64 * 1024;
 }  // namespace
 
 TlsStream::TlsStream(std::unique_ptr<Stream> lower, std::shared_ptr<const TlsContext> context,
-                     std::string_view server_name)
-    : lower_(std::move(lower)), client_(std::move(context), server_name) {}
+                     std::string_view server_name, const TlsPeerHint& hint)
+    : lower_(std::move(lower)), client_(std::move(context), server_name, hint) {}
 
 void TlsStream::handshake(HandshakeDone done) {
   handshake_done_ = std::move(done);

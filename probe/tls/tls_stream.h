@@ -36,7 +36,7 @@ class TlsStream final : public Stream, private StreamReceiver {
 
   // `server_name`: SNI and the name the certificate is expected to carry (see TlsClient).
   TlsStream(std::unique_ptr<Stream> lower, std::shared_ptr<const TlsContext> context,
-            std::string_view server_name);
+            std::string_view server_name, const TlsPeerHint& hint = {});
 
   // Starts the handshake; `done` runs once (possibly before this returns, when wolfSSL refuses
   // at once) unless the stream is destroyed first.

@@ -14,7 +14,10 @@ using namespace std::chrono_literals;
 ProbeRequest requestFor(const std::string& server) {
   auto target = std::make_shared<ProbeTarget>();
   target->key = {"p", "s", server};
-  return ProbeRequest{target, server};
+  ProbeRequest request;
+  request.target = target;
+  request.address = server;
+  return request;
 }
 
 class ProbeRunnerTest : public ::testing::Test {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <map>
 #include <string>
 
 #include "probe/tls/chain_analysis.h"
@@ -310,7 +311,155 @@ TEST(TlsClientServer, EveryScenarioThroughARealHandshake) {
   EXPECT_GE(checked, 33);
 }
 
+// --- what is reused across handshakes, and what never is ----------------------------------------
+
+TEST(TlsClientServer, X25519IsTheKeyExchangeOfTls13AndTls12Servers) {
+  auto ctx = privateContext();
+  for (const char* name : {"healthy_private", "healthy_tls12_only"}) {
+    test::ScenarioServer server(name);
+    TlsClient tls(ctx, "good.test");
+    Socket sock(server.port());
+    ASSERT_EQ(handshake(tls, sock), State::kEstablished) << name << ": " << tls.error().text;
+    EXPECT_EQ(tls.keyExchangeGroup(), "X25519") << name;
+  }
+}
+
+TEST(TlsClientServer, Tls12HintLeavesOutTheKeyShareAndStillAgrees) {
+  auto ctx = privateContext();
+  test::ScenarioServer tls12("healthy_tls12_only");
+  TlsPeerHint hint;
+  {
+    TlsClient first(ctx, "good.test");
+    Socket sock(tls12.port());
+    ASSERT_EQ(handshake(first, sock), State::kEstablished) << first.error().text;
+    hint = first.hintForNextHandshake();
+    EXPECT_TRUE(hint.last_was_tls12);
+  }
+  TlsClient second(ctx, "good.test", hint);
+  Socket sock(tls12.port());
+  ASSERT_EQ(handshake(second, sock), State::kEstablished) << second.error().text;
+  EXPECT_EQ(second.version(), "TLSv1.2");
+  EXPECT_EQ(second.keyExchangeGroup(), "X25519");
+  EXPECT_EQ(subjects(second.presentedChain()), (std::vector<std::string>{kLeaf, kInt}));
+  EXPECT_EQ(httpGet(second, sock).rfind("HTTP/1.0 200 ok", 0), 0u);
+}
+
+TEST(TlsClientServer, StaleTls12HintAgainstATls13ServerCostsOneRetryNotTheHandshake) {
+  // The server moved to TLS 1.3 since the hint was made: it asks for the key share it wants
+  // (HelloRetryRequest) and the handshake completes as TLS 1.3 with the whole chain.
+  auto ctx = privateContext();
+  test::ScenarioServer server("healthy_tls13_only");
+  TlsPeerHint stale;
+  stale.last_was_tls12 = true;
+  TlsClient tls(ctx, "good.test", stale);
+  Socket sock(server.port());
+  ASSERT_EQ(handshake(tls, sock), State::kEstablished) << tls.error().text;
+  EXPECT_EQ(tls.version(), "TLSv1.3");
+  EXPECT_FALSE(tls.hintForNextHandshake().last_was_tls12);
+  EXPECT_EQ(subjects(tls.presentedChain()), (std::vector<std::string>{kLeaf, kInt}));
+  EXPECT_TRUE(analyze(tls, *ctx, TrustMode::kPrivate).ok());
+}
+
+TEST(TlsClientServer, EveryHandshakeIsFullAndCertificateSignaturesAreCheckedOnce) {
+  auto ctx = privateContext();
+  test::ScenarioServer server("healthy_private");
+  std::vector<Der> first_chain;
+  for (int round = 0; round < 3; ++round) {
+    const std::uint64_t hits = ctx->signatureCache().hits();
+    const std::uint64_t misses = ctx->signatureCache().misses();
+    TlsClient tls(ctx, "good.test");
+    Socket sock(server.port());
+    ASSERT_EQ(handshake(tls, sock), State::kEstablished) << tls.error().text;
+    // No resumption: every handshake receives (and keeps) the whole chain.
+    EXPECT_EQ(subjects(tls.presentedChain()), (std::vector<std::string>{kLeaf, kInt, kRoot}));
+    EXPECT_TRUE(tls.verifyErrors().empty());
+    if (round == 0) {
+      first_chain = tls.presentedChain();
+      continue;
+    }
+    EXPECT_EQ(tls.presentedChain(), first_chain);
+    // The signatures of the three presented certificates come from the cache; the server's
+    // CertificateVerify signs a new transcript and is computed every time.
+    EXPECT_EQ(ctx->signatureCache().hits() - hits, 3u) << "round " << round;
+    EXPECT_EQ(ctx->signatureCache().misses() - misses, 1u) << "round " << round;
+  }
+}
+
+TEST(TlsClientServer, ASignatureThatFailedFailsAgainFromTheCache) {
+  // The uploaded root has the intermediate's issuer name but another key: wolfSSL's check of the
+  // intermediate's signature fails, the first time and every time after.
+  std::string error;
+  auto ctx = TlsContext::create(test::anchorsFrom({"root-impostor.pem"}), {}, &error);
+  ASSERT_NE(ctx, nullptr) << error;
+  test::ScenarioServer server("trusted_root_mismatch_no_root_same_name");
+  std::vector<VerifyError> first_errors;
+  for (int round = 0; round < 2; ++round) {
+    TlsClient tls(ctx, "good.test");
+    Socket sock(server.port());
+    ASSERT_EQ(handshake(tls, sock), State::kEstablished) << tls.error().text;
+    EXPECT_FALSE(tls.verifyErrors().empty());
+    if (round == 0) {
+      first_errors = tls.verifyErrors();
+    } else {
+      EXPECT_EQ(tls.verifyErrors(), first_errors);
+    }
+    EXPECT_EQ(analyze(tls, *ctx, TrustMode::kPrivate).reason,
+              Reason::kTlsTrustedRootMismatchNoRoot);
+  }
+}
+
 // --- no server needed -----------------------------------------------------------------------
+
+const std::string kOfferedGroups("\x00\x0c\x00\x1d\x00\x17\x00\x18\x00\x19\x00\x1e\x01\x00", 14);
+
+// The extensions of a ClientHello record, by type (a test-sized parser: one record, one message).
+std::map<int, std::string> clientHelloExtensions(const std::string& record) {
+  std::map<int, std::string> out;
+  auto u8 = [&](std::size_t i) { return static_cast<unsigned char>(record.at(i)); };
+  auto u16 = [&](std::size_t i) { return u8(i) << 8 | u8(i + 1); };
+  std::size_t pos = 5 + 4 + 2 + 32;  // record header, handshake header, version, random
+  pos += 1 + u8(pos);                // session id
+  pos += 2 + u16(pos);               // cipher suites
+  pos += 1 + u8(pos);                // compression methods
+  const std::size_t end = pos + 2 + u16(pos);
+  for (pos += 2; pos + 4 <= end;) {
+    const int type = u16(pos);
+    const std::size_t size = u16(pos + 2);
+    out[type] = record.substr(pos + 4, size);
+    pos += 4 + size;
+  }
+  return out;
+}
+
+TEST(TlsClientBuffers, ClientHelloOffersX25519FirstAndItsKeyShare) {
+  auto ctx = privateContext();
+  TlsClient tls(ctx, "good.test");
+  tls.start();
+  auto extensions = clientHelloExtensions(tls.takeOutgoing());
+  // supported_groups: list length, then X25519 (29), P-256 (23), P-384 (24), P-521 (25), X448
+  // (30), ffdhe2048 (256) and nothing else.
+  ASSERT_TRUE(extensions.contains(10));
+  EXPECT_EQ(extensions[10], kOfferedGroups);
+  // key_share: one X25519 entry (32 bytes of public key).
+  ASSERT_TRUE(extensions.contains(51));
+  const std::string& shares = extensions[51];
+  ASSERT_EQ(shares.size(), 2u + 4u + 32u);
+  EXPECT_EQ(shares.substr(0, 6), std::string("\x00\x24\x00\x1d\x00\x20", 6));
+}
+
+TEST(TlsClientBuffers, Tls12HintSendsAnEmptyKeyShareButStillOffersTls13) {
+  auto ctx = privateContext();
+  TlsPeerHint hint;
+  hint.last_was_tls12 = true;
+  TlsClient tls(ctx, "good.test", hint);
+  tls.start();
+  auto extensions = clientHelloExtensions(tls.takeOutgoing());
+  ASSERT_TRUE(extensions.contains(51));
+  EXPECT_EQ(extensions[51], std::string("\x00\x00", 2));
+  ASSERT_TRUE(extensions.contains(43));  // supported_versions
+  EXPECT_NE(extensions[43].find(std::string("\x03\x04", 2)), std::string::npos);
+  EXPECT_EQ(extensions[10], kOfferedGroups);
+}
 
 TEST(TlsClientBuffers, ClientHelloCarriesSniForNamesOnly) {
   auto ctx = privateContext();
