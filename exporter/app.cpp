@@ -76,7 +76,7 @@ class Exporter {
     engine_.runner().setInFlightObserver([this](int n) { board_.probes_in_flight = n; });
     try {
       engine_.apply(config_);
-      publishPools(config_);
+      publishConfigFacts(config_);
     } catch (const std::exception& e) {
       log::error("cannot start probing", {{"error", e.what()}});
       stop();
@@ -301,19 +301,24 @@ class Exporter {
       return outcome;
     }
     config_ = std::move(*load.config);
-    publishPools(config_);
+    publishConfigFacts(config_);
     metrics_.recordReload(true);
     log::info("config reloaded", {{"trigger", trigger}, {"targets", engine_.targetCount()}});
     outcome.ok = true;
     return outcome;
   }
 
-  void publishPools(const Config& config) {
-    std::vector<PoolLabels> pools;
+  void publishConfigFacts(const Config& config) {
+    ConfigFacts facts;
     for (const auto& pool : config.pools) {
-      pools.push_back({pool.name, pool.labels});
+      facts.pools.push_back({pool.name, pool.labels});
     }
-    board_.setPools(std::move(pools));
+    for (const auto& settings : config.settings) {
+      if (settings.client_identity) {
+        facts.client_certificates.emplace_back(settings.name, settings.client_identity->not_after);
+      }
+    }
+    board_.setConfigFacts(std::move(facts));
   }
 
   void shutdown(std::string_view why) {

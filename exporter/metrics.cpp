@@ -247,6 +247,17 @@ MetricFamily poolLabelsFamily(const std::vector<PoolLabels>& pools) {
   return f;
 }
 
+MetricFamily clientCertificatesFamily(
+    const std::vector<std::pair<std::string, std::int64_t>>& certificates) {
+  auto f = family("backend_health_tls_client_cert_not_after_timestamp_seconds",
+                  "Expiry (unix time) of the client certificate presented for mutual TLS.",
+                  MetricType::Gauge);
+  for (const auto& [settings, not_after] : certificates) {
+    addGauge(f, {{"settings", settings}}, static_cast<double>(not_after));
+  }
+  return f;
+}
+
 std::vector<MetricFamily> collectTargetFamilies(const StatusSnapshot& targets) {
   std::vector<MetricFamily> out;
   forEachTargetFamily(targets, [&](MetricFamily&& f) { out.push_back(std::move(f)); });
@@ -311,7 +322,9 @@ std::string ExporterMetrics::render() const {
     serializer.Serialize(out, one);
   };
   forEachTargetFamily(board_.snapshot(), serialize);
-  serialize(poolLabelsFamily(*board_.pools()));
+  const auto facts = board_.configFacts();
+  serialize(poolLabelsFamily(facts->pools));
+  serialize(clientCertificatesFamily(facts->client_certificates));
   serializer.Serialize(out, registry_->Collect());
   return out.str();
 }

@@ -23,6 +23,10 @@ void forEachTargetFamily(const StatusSnapshot& targets,
                          const std::function<void(prometheus::MetricFamily&&)>& emit);
 // backend_health_pool_labels: one series per pool with its configured labels (an info metric).
 prometheus::MetricFamily poolLabelsFamily(const std::vector<PoolLabels>& pools);
+// backend_health_tls_client_cert_not_after_timestamp_seconds: one series per backend settings
+// that presents a client certificate.
+prometheus::MetricFamily clientCertificatesFamily(
+    const std::vector<std::pair<std::string, std::int64_t>>& certificates);
 // The per-server families all at once (for single-probe output and tests).
 std::vector<prometheus::MetricFamily> collectTargetFamilies(const StatusSnapshot& targets);
 

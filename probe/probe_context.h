@@ -42,7 +42,8 @@ class ProbeContext {
   std::size_t max_addresses_per_server_ = 16;
   std::string well_known_bundle_;
   std::shared_ptr<const TlsSettings> well_known_;
-  std::map<std::string, std::shared_ptr<const TlsSettings>> private_by_settings_;
+  // HTTPS settings with trusted_root_certificates or a client certificate, by name.
+  std::map<std::string, std::shared_ptr<const TlsSettings>> by_settings_;
 };
 
 }  // namespace bhe

@@ -170,13 +170,20 @@ class ProbePipeline final : public ActiveProbe {
                                    static_cast<std::int64_t>(std::time(nullptr)),
                                    client.verifyErrors()};
     bool reused = false;
-    if (TlsTargetMemory* memory = request_.tls_memory.get()) {
+    TlsTargetMemory* memory = request_.tls_memory.get();
+    if (memory != nullptr) {
       memory->peer = client.hintForNextHandshake();
-      verdict_ = memory->chain_verdict.analyze(input);
-      reused = memory->chain_verdict.lastReused();
-    } else {
-      verdict_ = analyzeChain(input);
     }
+    verdict_ = judgeChain(
+        input, TlsSwitches{target_->validate_cert_chain_and_expiry, target_->validate_sni},
+        [&](const ChainAnalysisInput& in) {
+          if (memory == nullptr) {
+            return analyzeChain(in);
+          }
+          ChainVerdict v = memory->chain_verdict.analyze(in);
+          reused = memory->chain_verdict.lastReused();
+          return v;
+        });
     TlsObservation observed;
     observed.version = client.version();
     observed.cipher = client.cipher();

@@ -155,11 +155,44 @@ Failure classifyStreamEnd(const StreamEnd& end, std::size_t bytes_received) {
   return classifyBrokenResponse("Connection broken", bytes_received);
 }
 
+// What a fatal alert from a server says about client certificates, in plain words. Without a
+// configured certificate: the server asked for one (or its alert says it requires one). With
+// one: the alerts a server sends about the certificates it received (it receives no other).
+std::string clientCertificateWords(int alert, bool requested, bool presented) {
+  constexpr int kCertificateRequired = 116;
+  if (alert < 0) {
+    return "";
+  }
+  if (!presented) {
+    if (!requested && alert != kCertificateRequired) {
+      return "";
+    }
+    return "the server requires a client certificate, and none is configured for these backend "
+           "settings (client_certificate, client_key): ";
+  }
+  switch (alert) {
+    case 42:   // bad_certificate
+    case 43:   // unsupported_certificate
+    case 44:   // certificate_revoked
+    case 45:   // certificate_expired
+    case 46:   // certificate_unknown
+    case 48:   // unknown_ca
+    case 49:   // access_denied
+    case 116:  // certificate_required
+      return "the server rejected the client certificate: alert " +
+             std::string(tlsAlertName(alert)) + " (" + std::to_string(alert) + "): ";
+    default:
+      return "";
+  }
+}
+
 Failure classifyTlsHandshakeFailure(const TlsHandshakeFailure& failure) {
   switch (failure.kind) {
     case TlsHandshakeFailure::Kind::kLibrary:
       return {Reason::kTlsHandshakeError,
-              failure.text + " (wolfSSL error " + std::to_string(failure.code) + ")"};
+              clientCertificateWords(failure.alert, failure.client_certificate_requested,
+                                     failure.client_certificate_presented) +
+                  failure.text + " (wolfSSL error " + std::to_string(failure.code) + ")"};
     case TlsHandshakeFailure::Kind::kOverflow:
       return {Reason::kTlsHandshakeError, failure.text};
     case TlsHandshakeFailure::Kind::kTransportBroke:
@@ -206,6 +239,17 @@ std::optional<Failure> classifyHttpOutcome(const HttpOutcome& outcome, const Pro
     case HttpOutcome::Kind::kInvalid:
       return classifyInvalidResponse(response.error(), response.bytesReceived());
     case HttpOutcome::Kind::kBroken:
+      // A fatal alert before any byte of the response ends the handshake, whatever the TLS
+      // version: with TLS 1.3 a server judges the client certificate only after the client has
+      // finished its side, so its refusal arrives as the first record after the handshake.
+      if (outcome.end.kind == StreamEnd::Kind::kTlsError && outcome.end.tls_alert >= 0 &&
+          response.bytesReceived() == 0) {
+        return Failure{
+            Reason::kTlsHandshakeError,
+            clientCertificateWords(outcome.end.tls_alert, outcome.end.client_certificate_requested,
+                                   outcome.end.client_certificate_presented) +
+                outcome.end.tls_text};
+      }
       return classifyStreamEnd(outcome.end, response.bytesReceived());
   }
   return std::nullopt;

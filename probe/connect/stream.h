@@ -23,6 +23,11 @@ struct StreamEnd {
   Kind kind = Kind::kEof;
   int uv_error = 0;
   std::string tls_text;
+  // kTlsError: the fatal alert the server sent (-1 = none), and the client-certificate facts
+  // that explain it (the server asked for one; one was presented).
+  int tls_alert = -1;
+  bool client_certificate_requested = false;
+  bool client_certificate_presented = false;
 };
 
 class StreamReceiver {

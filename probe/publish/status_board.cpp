@@ -28,15 +28,15 @@ StatusSnapshot StatusBoard::snapshot() const {
   return out;
 }
 
-void StatusBoard::setPools(std::vector<PoolLabels> pools) {
-  auto next = std::make_shared<const std::vector<PoolLabels>>(std::move(pools));
+void StatusBoard::setConfigFacts(ConfigFacts facts) {
+  auto next = std::make_shared<const ConfigFacts>(std::move(facts));
   std::lock_guard lock(mutex_);
-  pools_ = std::move(next);
+  config_facts_ = std::move(next);
 }
 
-std::shared_ptr<const std::vector<PoolLabels>> StatusBoard::pools() const {
+std::shared_ptr<const ConfigFacts> StatusBoard::configFacts() const {
   std::lock_guard lock(mutex_);
-  return pools_;
+  return config_facts_;
 }
 
 }  // namespace bhe

@@ -22,6 +22,13 @@ struct PoolLabels {
   std::vector<PoolLabel> labels;
 };
 
+// What the running configuration says beyond its targets.
+struct ConfigFacts {
+  std::vector<PoolLabels> pools;
+  // The client certificates presented for mutual TLS: backend settings -> notAfter (unix).
+  std::vector<std::pair<std::string, std::int64_t>> client_certificates;
+};
+
 class StatusBoard final : public HealthSink {
  public:
   void onStatus(const std::shared_ptr<const TargetStatus>& status) override;
@@ -30,17 +37,16 @@ class StatusBoard final : public HealthSink {
 
   StatusSnapshot snapshot() const;  // ordered by config position
 
-  // The pools of the running configuration, replaced as a whole by each (re)load.
-  void setPools(std::vector<PoolLabels> pools);
-  std::shared_ptr<const std::vector<PoolLabels>> pools() const;
+  // Replaced as a whole by each (re)load.
+  void setConfigFacts(ConfigFacts facts);
+  std::shared_ptr<const ConfigFacts> configFacts() const;
 
   std::atomic<int> probes_in_flight{0};
 
  private:
   mutable std::mutex mutex_;
   std::map<TargetKey, std::shared_ptr<const TargetStatus>> targets_;
-  std::shared_ptr<const std::vector<PoolLabels>> pools_ =
-      std::make_shared<const std::vector<PoolLabels>>();
+  std::shared_ptr<const ConfigFacts> config_facts_ = std::make_shared<const ConfigFacts>();
 };
 
 }  // namespace bhe

@@ -145,6 +145,11 @@ ChainVerdict fail(ChainVerdict v, Reason reason, std::string details) {
   return v;
 }
 
+std::string nameMismatch(std::string_view host, const Certificate& leaf) {
+  return "expected host " + std::string(host) + " does not match the leaf at " + at(0, leaf) +
+         ": " + describeCertificateNames(leaf);
+}
+
 }  // namespace
 
 ChainVerdict analyzeChain(const ChainAnalysisInput& in) {
@@ -179,6 +184,15 @@ ChainVerdict analyzeChain(const ChainAnalysisInput& in) {
     certs.push_back(std::move(cert));
   }
 
+  if (!in.judge_chain_and_expiry) {
+    // Only the name is judged, on the first certificate presented.
+    if (!certs.empty() && !in.expected_host.empty() &&
+        !certificateMatchesHost(*certs[0], in.expected_host)) {
+      return fail(std::move(v), Reason::kTlsCnMismatch, nameMismatch(in.expected_host, *certs[0]));
+    }
+    v.details = "chain, trust and validity not judged";
+    return v;
+  }
   if (unparsable >= 0) {
     return fail(std::move(v), Reason::kTlsCertVerificationFailed,
                 "the certificate at position " + std::to_string(unparsable) +
@@ -265,9 +279,7 @@ ChainVerdict analyzeChain(const ChainAnalysisInput& in) {
   }
 
   if (!in.expected_host.empty() && !certificateMatchesHost(leaf, in.expected_host)) {
-    return fail(std::move(v), Reason::kTlsCnMismatch,
-                "expected host " + std::string(in.expected_host) + " does not match the leaf at " +
-                    at(0, leaf) + ": " + describeCertificateNames(leaf));
+    return fail(std::move(v), Reason::kTlsCnMismatch, nameMismatch(in.expected_host, leaf));
   }
 
   // Everything the path used as an issuer must be allowed to issue.
@@ -310,6 +322,30 @@ std::string describeChain(std::span<const ChainCertificate> chain) {
            formatUtc(c.not_after) + ")";
   }
   return out;
+}
+
+ChainVerdict judgeChain(const ChainAnalysisInput& input, const TlsSwitches& switches,
+                        const std::function<ChainVerdict(const ChainAnalysisInput&)>& analyze) {
+  ChainVerdict full = analyze(input);
+  if (full.ok() || (switches.validate_cert_chain_and_expiry && switches.validate_sni)) {
+    return full;
+  }
+  ChainAnalysisInput relaxed = input;
+  std::string waived_by;
+  if (!switches.validate_sni && !input.expected_host.empty()) {
+    relaxed.expected_host = {};
+    waived_by = "validate_sni = false";
+  }
+  if (!switches.validate_cert_chain_and_expiry) {
+    relaxed.judge_chain_and_expiry = false;
+    waived_by +=
+        std::string(waived_by.empty() ? "" : ", ") + "validate_cert_chain_and_expiry = false";
+  }
+  ChainVerdict verdict = analyze(relaxed);
+  if (verdict.ok()) {
+    verdict.details += "; waived (" + waived_by + "): " + full.details;
+  }
+  return verdict;
 }
 
 }  // namespace bhe

@@ -51,6 +51,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <span>
@@ -86,6 +87,9 @@ struct ChainAnalysisInput {
   std::string_view expected_host;               // empty = no name check
   std::int64_t now = 0;                         // unix seconds
   std::span<const VerifyError> library_errors;  // from the handshake's verify callback
+  // false: the chain's structure, trust and validity are not judged, only the name (the
+  // settings' validate_cert_chain_and_expiry = false); the chain view and expiries still are.
+  bool judge_chain_and_expiry = true;
 };
 
 struct ChainVerdict {
@@ -106,6 +110,20 @@ struct ChainVerdict {
 };
 
 ChainVerdict analyzeChain(const ChainAnalysisInput& input);
+
+// Application Gateway's TLS switches of a backend settings.
+struct TlsSwitches {
+  bool validate_cert_chain_and_expiry = true;  // false: chain and expiry faults do not fail
+  bool validate_sni = true;                    // false: a name mismatch does not fail
+};
+
+// The verdict as the switches want it: `analyze` (analyzeChain, or a per-target memo) judges the
+// chain in full; when that fails for a fault a switch waives, it judges again without that check,
+// and a verdict that then passes says in its details what was waived and why, e.g.
+//   "chain, trust and validity not judged; waived (validate_cert_chain_and_expiry = false):
+//    certificate at position 0 (CN=...) expired at ..."
+ChainVerdict judgeChain(const ChainAnalysisInput& input, const TlsSwitches& switches,
+                        const std::function<ChainVerdict(const ChainAnalysisInput&)>& analyze);
 
 // "[0] CN=good.test (issuer CN=Int, valid 2024-01-01T00:00:00Z..2026-01-01T00:00:00Z);
 // [1] CN=Int (CA, issuer ...)" for the details of a healthy HTTPS server.

@@ -42,6 +42,7 @@ class ChainVerdictMemo {
   std::uint64_t anchors_id_ = 0;  // 0 = no anchors
   TrustMode mode_ = TrustMode::kWellKnown;
   std::string expected_host_;
+  bool judge_chain_and_expiry_ = true;
   std::vector<VerifyError> library_errors_;
   ChainVerdict verdict_;
 };

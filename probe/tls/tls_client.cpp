@@ -17,7 +17,7 @@
 namespace bhe {
 namespace {
 
-std::string_view alertName(int code) {
+std::string_view alertNameOf(int code) {
   switch (code) {
     case 0:
       return "close_notify";
@@ -142,6 +142,10 @@ std::string printable(std::string_view bytes) {
 
 }  // namespace
 
+std::string_view tlsAlertName(int code) {
+  return alertNameOf(code);
+}
+
 void WolfSslDeleter::operator()(WOLFSSL* ssl) const {
   wolfSSL_free(ssl);
 }
@@ -191,6 +195,19 @@ std::shared_ptr<const TlsContext> TlsContext::create(std::shared_ptr<const Trust
   // VERIFY_NONE would hide every error (the callback then always sees preverify=1); a callback
   // that records and accepts keeps the errors and the whole presented chain.
   wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, &TlsClient::verifyCallback);
+  if (options.client_identity) {
+    if (std::string problem = useClientIdentity(ctx, *options.client_identity); !problem.empty()) {
+      return set_error("wolfSSL refused the client certificate: " + problem);
+    }
+    context->client_identity_ = options.client_identity;
+  }
+  // Runs when a CertificateRequest arrives and no certificate is loaded (TLS 1.2 and 1.3): it
+  // sends none, and remembers, so that a server refusing the handshake for want of a client
+  // certificate can be told apart. (wolfSSL's other hook, the cert setup callback, makes a TLS
+  // 1.3 client without a certificate fail with BUFFER_E, so it is not used.)
+  if (!options.client_identity) {
+    wolfSSL_CTX_set_client_cert_cb(ctx, &TlsClient::certificateRequested);
+  }
   wolfSSL_CTX_SetRsaVerifyCb(ctx, &rsaVerifyCallback);
   wolfSSL_CTX_SetEccVerifyCb(ctx, &eccVerifyCallback);
   wolfSSL_CTX_SetIORecv(ctx, &TlsClient::recvCallback);
@@ -209,6 +226,7 @@ TlsClient::TlsClient(std::shared_ptr<const TlsContext> context, std::string_view
   }
   wolfSSL_SetIOReadCtx(ssl_.get(), this);
   wolfSSL_SetIOWriteCtx(ssl_.get(), this);
+  wolfSSL_set_ex_data(ssl_.get(), 0, this);
   wolfSSL_SetCertCbCtx(ssl_.get(), this);
   wolfSSL_SetRsaVerifyCtx(ssl_.get(), context_->signatures_.get());
   wolfSSL_SetEccVerifyCtx(ssl_.get(), context_->signatures_.get());
@@ -249,6 +267,14 @@ int TlsClient::sendCallback(WOLFSSL* /*ssl*/, char* buf, int size, void* ctx) {
   auto* self = static_cast<TlsClient*>(ctx);
   self->outgoing_.append(buf, static_cast<std::size_t>(size));
   return size;
+}
+
+int TlsClient::certificateRequested(WOLFSSL* ssl, WOLFSSL_X509** /*certificate*/,
+                                    WOLFSSL_EVP_PKEY** /*key*/) {
+  if (auto* self = static_cast<TlsClient*>(wolfSSL_get_ex_data(ssl, 0))) {
+    self->certificate_requested_ = true;
+  }
+  return 0;  // no certificate to offer: an empty Certificate message is sent
 }
 
 int TlsClient::verifyCallback(int preverify, WOLFSSL_X509_STORE_CTX* store) {
@@ -339,9 +365,10 @@ void TlsClient::failFromWolfSsl(int err, std::string_view during) {
   WOLFSSL_ALERT_HISTORY history{};
   if (wolfSSL_get_alert_history(ssl_.get(), &history) == WOLFSSL_SUCCESS &&
       history.last_rx.level == alert_fatal) {
-    fail(err, "the server sent fatal alert " + std::string(alertName(history.last_rx.code)) + " (" +
-                  std::to_string(history.last_rx.code) + ") during the " + std::string(during) +
-                  " (" + library + ")");
+    fail(err, "the server sent fatal alert " + std::string(alertNameOf(history.last_rx.code)) +
+                  " (" + std::to_string(history.last_rx.code) + ") during the " +
+                  std::string(during) + " (" + library + ")");
+    error_.alert = history.last_rx.code;
     return;
   }
   if (peer_closed_ && inbound_pos_ == inbound_.size()) {
@@ -351,7 +378,7 @@ void TlsClient::failFromWolfSsl(int err, std::string_view during) {
   }
   if (history.last_tx.level == alert_fatal) {
     fail(err, "the client aborted the " + std::string(during) + " with alert " +
-                  std::string(alertName(history.last_tx.code)) + " (" +
+                  std::string(alertNameOf(history.last_tx.code)) + " (" +
                   std::to_string(history.last_tx.code) + "): " + library);
     return;
   }

@@ -26,16 +26,22 @@
 #include <string_view>
 #include <vector>
 
+#include "pki/client_identity.h"
 #include "pki/trust_anchors.h"
 #include "pki/x509.h"
 #include "probe/tls/signature_cache.h"
 #include "probe/tls/verify_error.h"
 
 struct WOLFSSL;
+struct WOLFSSL_X509;
+struct WOLFSSL_EVP_PKEY;
 struct WOLFSSL_CTX;
 struct WOLFSSL_X509_STORE_CTX;
 
 namespace bhe {
+
+// "bad_certificate" for 42, "certificate_required" for 116 (TLS AlertDescription); "unknown".
+std::string_view tlsAlertName(int code);
 
 struct WolfSslDeleter {
   void operator()(WOLFSSL* ssl) const;
@@ -49,6 +55,9 @@ struct TlsContextOptions {
   // the range to provoke version mismatches.
   TlsVersion min_version = TlsVersion::kTls12;
   TlsVersion max_version = TlsVersion::kTls13;
+  // The certificate (and chain) and key presented when a server asks for one (mutual TLS);
+  // null = none is presented.
+  std::shared_ptr<const ClientIdentity> client_identity;
 };
 
 // One wolfSSL client context per backend settings: the trust anchors loaded as its CA store,
@@ -74,6 +83,7 @@ class TlsContext {
 
   std::unique_ptr<WOLFSSL_CTX, WolfSslDeleter> ctx_;
   std::shared_ptr<const TrustAnchors> anchors_;
+  std::shared_ptr<const ClientIdentity> client_identity_;
   std::size_t loaded_ = 0;
   std::unique_ptr<SignatureCache> signatures_ = std::make_unique<SignatureCache>();
 };
@@ -100,6 +110,7 @@ class TlsClient {
   struct Error {
     int code = 0;      // wolfSSL error code (e.g. -313 alert received), 0 for our own checks
     std::string text;  // "the server sent fatal alert protocol_version (70)", ...
+    int alert = -1;    // the fatal alert the server sent (AlertDescription), -1 = none
   };
 
   // `server_name` is the expected host; sent as SNI unless empty or an IP literal (RFC 6066
@@ -148,6 +159,11 @@ class TlsClient {
   // Every (error, depth) the verify callback saw, in the order wolfSSL reported them.
   const std::vector<VerifyError>& verifyErrors() const { return verify_errors_; }
 
+  // The server asked for a client certificate and none is configured (a CertificateRequest
+  // arrived; with a configured certificate wolfSSL does not say).
+  bool clientCertificateRequested() const { return certificate_requested_; }
+  bool presentsClientCertificate() const { return context_->client_identity_ != nullptr; }
+
   std::string version() const;  // "TLSv1.3"; empty before the handshake is done
   // What the next client for this server may assume (established only; else the default).
   TlsPeerHint hintForNextHandshake() const;
@@ -161,6 +177,7 @@ class TlsClient {
   static int recvCallback(WOLFSSL* ssl, char* buf, int size, void* ctx);
   static int sendCallback(WOLFSSL* ssl, char* buf, int size, void* ctx);
   static int verifyCallback(int preverify, WOLFSSL_X509_STORE_CTX* store);
+  static int certificateRequested(WOLFSSL* ssl, WOLFSSL_X509** certificate, WOLFSSL_EVP_PKEY** key);
 
   void fail(int code, std::string text);
   void failFromWolfSsl(int ret, std::string_view during);
@@ -178,6 +195,7 @@ class TlsClient {
   std::uint64_t bytes_received_ = 0;
   bool peer_closed_ = false;
   bool close_notify_ = false;
+  bool certificate_requested_ = false;
   std::vector<Der> chain_;
   std::vector<VerifyError> verify_errors_;
 };

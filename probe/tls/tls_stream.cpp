@@ -27,7 +27,8 @@ void TlsStream::advanceHandshake() {
   }
   if (state == TlsClient::State::kFailed) {
     failHandshake({TlsHandshakeFailure::Kind::kLibrary, client_.error().code, client_.error().text,
-                   0, client_.bytesReceived()});
+                   0, client_.bytesReceived(), client_.error().alert,
+                   client_.clientCertificateRequested(), client_.presentsClientCertificate()});
   } else if (state == TlsClient::State::kEstablished) {
     HandshakeDone done = std::move(handshake_done_);
     done(nullptr);
@@ -124,7 +125,8 @@ void TlsStream::drainPlaintext() {
     if (status == TlsClient::ReadStatus::kClosed) {
       end({StreamEnd::Kind::kEof, 0, {}});
     } else if (status == TlsClient::ReadStatus::kError) {
-      end({StreamEnd::Kind::kTlsError, 0, client_.error().text});
+      end({StreamEnd::Kind::kTlsError, 0, client_.error().text, client_.error().alert,
+           client_.clientCertificateRequested(), client_.presentsClientCertificate()});
     }
     return;
   }

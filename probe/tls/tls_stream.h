@@ -27,6 +27,9 @@ struct TlsHandshakeFailure {
   std::string text;
   int uv_error = 0;
   std::uint64_t bytes_received = 0;
+  int alert = -1;  // kLibrary: the fatal alert the server sent, -1 = none
+  bool client_certificate_requested = false;
+  bool client_certificate_presented = false;
 };
 
 class TlsStream final : public Stream, private StreamReceiver {

@@ -254,7 +254,9 @@ TEST(TlsClientServer, ServerOnlySpeaksAnOlderVersion) {
 
 TEST(TlsClientServer, ClientLimitedToTls12AgainstTls13OnlyServer) {
   test::ScenarioServer server("healthy_tls13_only");
-  auto ctx = privateContext({.min_version = TlsVersion::kTls12, .max_version = TlsVersion::kTls12});
+  auto ctx = privateContext({.min_version = TlsVersion::kTls12,
+                             .max_version = TlsVersion::kTls12,
+                             .client_identity = nullptr});
   TlsClient tls(ctx, "good.test");
   Socket sock(server.port());
   ASSERT_EQ(handshake(tls, sock), State::kFailed);
