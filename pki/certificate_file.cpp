@@ -1,16 +1,13 @@
 #include "pki/certificate_file.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <memory>
 #include <optional>
+
+#include "common/bounded_file.h"
 
 namespace bhe {
 namespace {
 
-constexpr std::size_t kMaxFileBytes = 16 * 1024 * 1024;
 constexpr std::string_view kNotACertificate =
     "not a certificate (no PEM, base64 or DER X.509 found)";
 
@@ -201,27 +198,14 @@ CertificateFile parseCertificateBytes(std::string_view bytes, bool lenient) {
 }
 
 CertificateFile readCertificateFile(const std::string& path, bool lenient) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) {
-    return failure(std::string("cannot read: ") + std::strerror(errno));
+  const FileSizeLimit limit = lenient
+                                  ? FileSizeLimit{kMaxCaBundleBytes, "a CA bundle"}
+                                  : FileSizeLimit{kMaxCertificateFileBytes, "a certificate file"};
+  BoundedFile file = readBoundedFile(path, limit);
+  if (!file.ok()) {
+    return failure("cannot read: " + file.error);
   }
-  std::string content;
-  char buffer[64 * 1024];
-  for (;;) {
-    const std::size_t n = std::fread(buffer, 1, sizeof(buffer), f.get());
-    content.append(buffer, n);
-    if (content.size() > kMaxFileBytes) {
-      return failure("cannot read: file larger than 16 MiB");
-    }
-    if (n < sizeof(buffer)) {
-      if (std::ferror(f.get())) {
-        // fopen() succeeds on a directory; the read is what fails (EISDIR).
-        return failure(std::string("cannot read: ") + std::strerror(errno));
-      }
-      break;
-    }
-  }
-  return parseCertificateBytes(content, lenient);
+  return parseCertificateBytes(file.content, lenient);
 }
 
 bool isCaCertificate(std::span<const std::uint8_t> der) {
