@@ -127,6 +127,19 @@ class StructureScanner {
             "level; this exporter's configuration needs 3)"};
   }
 
+  // Counts one value starting at the current position; false once there are too many.
+  bool countValue() {
+    if (++values_ <= kMaxTomlValues) {
+      return true;
+    }
+    violation_ = ConfigError{file_,
+                             {line_, column_},
+                             "more than " + std::to_string(kMaxTomlValues) +
+                                 " values (each key, array element and table is one; a "
+                                 "configuration of 10,000 servers has at most about 60,000)"};
+    return false;
+  }
+
   // Reads `a."b".'c'` (blanks around the dots allowed), counting one level per part on top of
   // `level`; returns the level of the last part. The names say what a too deep part is.
   int key(int level, std::string_view first_part, std::string_view later_part) {
@@ -215,6 +228,9 @@ class StructureScanner {
 
   // `[a.b.c]` or `[[a.b.c]]`: the header's parts are the level of the keys below it.
   void header(Context& document) {
+    if (!countValue()) {
+      return;
+    }
     advance();
     if (peek() == '[') {
       advance();
@@ -227,6 +243,14 @@ class StructureScanner {
   void valuePosition(Context& context) {
     const char c = peek();
     const int level = context.kind == Kind::kArray ? context.level + 1 : context.value_level;
+    if (c == ']' && context.kind == Kind::kArray) {  // empty array, or a trailing comma
+      advance();
+      contexts_.pop_back();
+      return;
+    }
+    if (!countValue()) {
+      return;
+    }
     if (c == '"' || c == '\'') {
       skipString();
       context.expect = Expect::kAfterValue;
@@ -244,11 +268,6 @@ class StructureScanner {
       } else {
         contexts_.push_back({Kind::kInlineTable, level, Expect::kKey, 0});
       }
-      return;
-    }
-    if (c == ']' && context.kind == Kind::kArray) {  // empty array, or a trailing comma
-      advance();
-      contexts_.pop_back();
       return;
     }
     // A number, boolean or date-time (possibly with a space inside; the rest is skipped below).
@@ -284,6 +303,7 @@ class StructureScanner {
   int line_ = 1;
   int column_ = 1;
   std::vector<Context> contexts_;
+  std::size_t values_ = 0;
   std::optional<ConfigError> violation_;
 };
 

@@ -33,9 +33,9 @@ namespace {
 constexpr std::size_t kMaxPresented = 8;
 
 constexpr std::array<std::string_view, 14> kHosts = {
-    "",           "good.test",    "localhost",    "127.0.0.1",     "::1",
-    "wrong.test", "a.wild.test",  "*.wild.test",  "sanonly.test",  "mixed.test",
-    "10.0.0.1",   "GOOD.TEST.",   "cnonly.test",  "xn--bcher-kva.test"};
+    "",           "good.test",   "localhost",   "127.0.0.1",         "::1",
+    "wrong.test", "a.wild.test", "*.wild.test", "sanonly.test",      "mixed.test",
+    "10.0.0.1",   "GOOD.TEST.",  "cnonly.test", "xn--bcher-kva.test"};
 
 const std::array<bhe::VerifyError, 9> kLibraryErrors = {{
     {0, 0, ""},
@@ -142,7 +142,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     __builtin_trap();
   }
   for (const auto& certificate : verdict.chain) {
-    if (certificate.position < 0 || static_cast<std::size_t>(certificate.position) >= presented.size()) {
+    if (certificate.position < 0 ||
+        static_cast<std::size_t>(certificate.position) >= presented.size()) {
       __builtin_trap();
     }
   }

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds the fuzz preset (build-fuzz/) and runs each fuzzer for a bounded time on its seeds
-# (fuzz/corpus/NAME/, read only) plus what earlier runs found (build-fuzz/corpus/NAME/). Fails
+# (fuzz/corpus/NAME/ and the inputs of fixed findings, fuzz/regressions/NAME/, both read only)
+# plus what earlier runs added (build-fuzz/corpus/NAME/). Fails
 # when any fuzzer finds a crash, a sanitizer report, a leak, a timeout or runs out of memory;
 # the input is kept as build-fuzz/artifacts/NAME-*. Prints executions and coverage per fuzzer.
 #
 #   fuzz/run.sh [SECONDS_EACH] [FUZZER...]      default: 60 s, every fuzzer the build made
 #
 # Reproduce a finding:  build-fuzz/fuzz/NAME build-fuzz/artifacts/NAME-crash-...
+# Once fixed, its input goes to fuzz/regressions/NAME/ and into a unit test
+# (tests/unit/fuzz_regressions_test.cpp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -33,7 +36,10 @@ for name in "${fuzzers[@]}"; do
   [[ -f fuzz/$name.dict ]] && args+=(-dict="fuzz/$name.dict")
   log=build-fuzz/logs/$name.log
   echo "fuzz/run.sh: $name for ${seconds}s (log: $log)"
-  if nice -n 10 "build-fuzz/fuzz/$name" "${args[@]}" "$corpus" "fuzz/corpus/$name" >"$log" 2>&1
+  # Earlier findings (fuzz/regressions/NAME/) are read like seeds: each runs first, every time.
+  seeds=("fuzz/corpus/$name")
+  [[ -d fuzz/regressions/$name ]] && seeds+=("fuzz/regressions/$name")
+  if nice -n 10 "build-fuzz/fuzz/$name" "${args[@]}" "$corpus" "${seeds[@]}" >"$log" 2>&1
   then
     status=ok
   else

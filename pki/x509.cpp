@@ -142,6 +142,8 @@ std::string nameKey(WOLFSSL_X509_NAME* name, const std::string& printed) {
   unsigned char* canon = nullptr;
   const int len = name != nullptr ? wolfSSL_i2d_X509_NAME_canon(name, &canon) : -1;
   if (len <= 0 || canon == nullptr) {
+    // A name of attributes wolfSSL does not canonicalize still gets a buffer (found by fuzzing).
+    wolfSSL_OPENSSL_free(canon);
     return "printed:" + printed;
   }
   std::string key(reinterpret_cast<const char*>(canon), static_cast<std::size_t>(len));

@@ -60,7 +60,6 @@ class HttpResponseParser {
   std::string body_;
   std::size_t body_seen_ = 0;
   std::size_t received_ = 0;
-  std::size_t header_bytes_ = 0;
   std::vector<std::pair<std::string, std::string>> headers_;
   std::string error_;
 };

@@ -36,6 +36,12 @@ constexpr std::string_view kPool =
     "[exporter]\ndns_servers = [\"127.0.0.1:5353\"]\n"
     "[[backend_pool]]\nname = \"p\"\nservers = [\"127.0.0.1\"]\nbackend_settings = [\"s\"]\n";
 
+std::string onlyErrorOf(const ConfigLoad& load) {
+  EXPECT_FALSE(load.config);
+  EXPECT_EQ(load.errors.size(), 1u);
+  return load.errors.empty() ? "" : load.errors[0].str();
+}
+
 std::vector<std::string> errorsOf(const ConfigLoad& load) {
   std::vector<std::string> out;
   for (const auto& e : load.errors) {
@@ -79,6 +85,15 @@ TEST(ConfigLimits, NestingJustWithinTheLimitReachesTheParserAndValidation) {
                                      "exporter, backend_pool, backend_settings, probe)"));
 }
 
+TEST(ConfigLimits, TooManyValuesAreRefusedBeforeTheParserBuildsThem) {
+  // 4 MiB of short array elements: two million values, 150 MiB inside toml++ (more than the
+  // exporter container's memory limit) before validation could refuse them.
+  const std::string text = "x = [" + repeat("1", 2 * 1000 * 1000, ",") + "]\n";
+  ASSERT_LE(text.size(), kMaxConfigFileBytes);
+  EXPECT_THAT(onlyErrorOf(parseConfig(text, "t.toml")),
+              ::testing::StartsWith("t.toml:1:1000004: more than 500000 values"));
+}
+
 class ConfigFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -111,26 +126,20 @@ ConfigLoad loadWithin(const std::string& file) {
   return loading.get();
 }
 
-std::string onlyError(const ConfigLoad& load) {
-  EXPECT_FALSE(load.config);
-  EXPECT_EQ(load.errors.size(), 1u);
-  return load.errors.empty() ? "" : load.errors[0].str();
-}
-
 TEST_F(ConfigFileTest, ConfigThatIsNotARegularFile) {
   // Each of these used to hang (FIFO), grow the process by gigabytes (/dev/zero) or be read as
   // an empty config ("no [[backend_pool]] defined").
-  EXPECT_EQ(onlyError(loadWithin(fifo("config.toml"))),
+  EXPECT_EQ(onlyErrorOf(loadWithin(fifo("config.toml"))),
             path("config.toml") +
                 ": cannot read the config file: it is a FIFO (named pipe), not a regular file");
-  EXPECT_EQ(onlyError(loadWithin("/dev/zero")),
+  EXPECT_EQ(onlyErrorOf(loadWithin("/dev/zero")),
             "/dev/zero: cannot read the config file: it is a character device, not a regular "
             "file");
   std::filesystem::create_symlink("/dev/zero", dir_ / "zero.toml");
-  EXPECT_EQ(onlyError(loadWithin(path("zero.toml"))),
+  EXPECT_EQ(onlyErrorOf(loadWithin(path("zero.toml"))),
             path("zero.toml") +
                 ": cannot read the config file: it is a character device, not a regular file");
-  EXPECT_EQ(onlyError(loadWithin(dir_.string())),
+  EXPECT_EQ(onlyErrorOf(loadWithin(dir_.string())),
             dir_.string() + ": cannot read the config file: it is a directory, not a regular file");
 }
 
@@ -142,7 +151,7 @@ TEST_F(ConfigFileTest, ConfigSizeLimit) {
   ConfigLoad load = loadConfigFile(write("big.toml", padded));
   EXPECT_TRUE(load.config) << (load.errors.empty() ? "" : load.errors[0].str());
 
-  EXPECT_EQ(onlyError(loadWithin(write("huge.toml", padded + "\n"))),
+  EXPECT_EQ(onlyErrorOf(loadWithin(write("huge.toml", padded + "\n"))),
             path("huge.toml") +
                 ": cannot read the config file: it is larger than 4 MiB, the limit for a config "
                 "file (it has 4194305 bytes)");
@@ -177,7 +186,7 @@ TEST_F(ConfigFileTest, WellKnownBundleThatIsNotARegularFile) {
     const std::string config =
         write("c.toml", "[exporter]\nwell_known_ca_bundle = \"" + bundle + "\"\n" +
                             httpsSettings("").substr(std::string_view("[exporter]\n").size()));
-    const std::string error = onlyError(loadWithin(config));
+    const std::string error = onlyErrorOf(loadWithin(config));
     EXPECT_THAT(error, ::testing::StartsWith(config + ":2:24: exporter.well_known_ca_bundle \"" +
                                              bundle + "\": cannot read: it is a "));
     EXPECT_THAT(error, HasSubstr(", not a regular file"));

@@ -132,6 +132,21 @@ TEST(TomlLimits, ScalarsWithDotsAndSpacesAreNotKeys) {
             "");
 }
 
+TEST(TomlLimits, NumberOfValues) {
+  const std::string too_many =
+      "more than 500000 values (each key, array element and table is one; a configuration of "
+      "10,000 servers has at most about 60,000)";
+  // x's value and 499,999 elements; one more element is one too many.
+  EXPECT_EQ(verdict("x = [" + repeat("1", 499999, ",") + "]\n"), "");
+  EXPECT_EQ(verdict("x = [" + repeat("1", 500000, ",") + "]\n"), "1:1000004: " + too_many);
+  EXPECT_EQ(verdict("x = [" + repeat("[]", 500000, ",") + "]\n"), "1:1500003: " + too_many);
+  EXPECT_EQ(verdict(repeat("[[t]]\n", 500001)), "500001:1: " + too_many);
+  EXPECT_EQ(verdict(repeat("k = 1\n", 500001)), "500001:5: " + too_many);
+  // Empty arrays and trailing commas hold no value.
+  EXPECT_EQ(verdict(repeat("k = [ ]\n", 499998) + "k = [1,]\n"), "");
+  EXPECT_EQ(verdict(repeat("k = [ ]\n", 499998) + "k = [1,]\nk = 1\n"), "500000:5: " + too_many);
+}
+
 TEST(TomlLimits, InvalidTextIsLeftToTheParser) {
   for (const char* text : {"[a", "a = ", "= 1", "a = [1,,2", "a = {b = }", "[[a]", "a = \"x",
                            "a = '''x", "]]]]", "}}}}", "a = 1 [[[[", "\"\"\"", "a = {\n\n}"}) {
