@@ -1,5 +1,7 @@
 #include "config/toml_limits.h"
 
+#include <cstdint>
+#include <cstdio>
 #include <vector>
 
 namespace bhe {
@@ -57,13 +59,16 @@ class StructureScanner {
     }
   }
 
+  static bool isAscii(char c) { return (static_cast<unsigned char>(c) & 0x80) == 0; }
   static bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+  // Non-ASCII characters end words too, so that step() sees and refuses them.
   static bool endsBareWord(char c) {
     return isBlank(c) || c == '\n' || c == '\0' || c == '.' || c == '=' || c == '[' || c == ']' ||
-           c == '{' || c == '}' || c == ',' || c == '#' || c == '"' || c == '\'';
+           c == '{' || c == '}' || c == ',' || c == '#' || c == '"' || c == '\'' || !isAscii(c);
   }
   static bool endsScalar(char c) {
-    return isBlank(c) || c == '\n' || c == '\0' || c == ',' || c == ']' || c == '}' || c == '#';
+    return isBlank(c) || c == '\n' || c == '\0' || c == ',' || c == ']' || c == '}' || c == '#' ||
+           !isAscii(c);
   }
 
   void skipBlanks() {
@@ -87,7 +92,24 @@ class StructureScanner {
       advance(3);
       while (!atEnd()) {
         if (basic && peek() == '\\') {
-          advance(2);
+          advance();
+          if (isBlank(peek()) || peek() == '\n') {
+            // A line-ending backslash trims the blanks and line breaks after it; toml++ asks of
+            // each, and of the first character after them, whether it is whitespace.
+            while (!atEnd() && (isBlank(peek()) || peek() == '\n')) {
+              advance();
+            }
+            if (!isAscii(peek())) {
+              refuseNonAsciiAfterBackslash();
+              return;
+            }
+            continue;  // content again, or the closing quotes
+          }
+          if (!isAscii(peek())) {
+            refuseNonAsciiAfterBackslash();  // and of an escaped character
+            return;
+          }
+          advance();
         } else if (lookingAt(triple)) {
           advance(3);
           // `""""` and `"""""` end the string with one or two quotes of content.
@@ -118,13 +140,47 @@ class StructureScanner {
     }
   }
 
+  // The first problem wins (a string's check may come before its key's depth is judged).
+  void report(int line, int column, std::string message) {
+    if (!violation_) {
+      violation_ = ConfigError{file_, {line, column}, std::move(message)};
+    }
+  }
+
   void exceed(int line, int column, std::string_view what) {
-    violation_ = ConfigError{
-        file_,
-        {line, column},
-        std::string(what) + " nested more than " + std::to_string(kMaxTomlNestingDepth) +
-            " levels deep (each table header part, dotted key part, array and inline table is a "
-            "level; this exporter's configuration needs 3)"};
+    report(line, column,
+           std::string(what) + " nested more than " + std::to_string(kMaxTomlNestingDepth) +
+               " levels deep (each table header part, dotted key part, array and inline table is "
+               "a level; this exporter's configuration needs 3)");
+  }
+
+  // "U+00E9" for the UTF-8 sequence at the current position.
+  std::string codePointHere() const {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(peek(i)); };
+    const unsigned char lead = byte(0);
+    const int extra = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0;
+    std::uint32_t code = lead & (0x3F >> extra);
+    for (int i = 1; i <= extra; ++i) {
+      code = (code << 6) | (byte(i) & 0x3F);
+    }
+    char text[16];
+    std::snprintf(text, sizeof(text), "U+%04X", static_cast<unsigned>(code));
+    return text;
+  }
+
+  // toml++ 3.3 asks "is this whitespace?" of characters outside strings, and it reaches
+  // undefined behaviour (an "unreachable" branch) for most non-ASCII code points there, so they
+  // are refused before it sees them. Outside strings and comments TOML allows none anyway.
+  void refuseNonAsciiOutsideStrings() {
+    report(line_, column_,
+           "character " + codePointHere() +
+               " outside a string or comment (TOML allows non-ASCII characters only there)");
+  }
+  void refuseNonAsciiAfterBackslash() {
+    report(line_, column_,
+           "character " + codePointHere() +
+               " right after a backslash in a multi-line string: the TOML parser (toml++ 3.3) "
+               "misreads it; begin the continued line with an ASCII character");
   }
 
   // Counts one value starting at the current position; false once there are too many.
@@ -132,11 +188,10 @@ class StructureScanner {
     if (++values_ <= kMaxTomlValues) {
       return true;
     }
-    violation_ = ConfigError{file_,
-                             {line_, column_},
-                             "more than " + std::to_string(kMaxTomlValues) +
-                                 " values (each key, array element and table is one; a "
-                                 "configuration of 10,000 servers has at most about 60,000)"};
+    report(line_, column_,
+           "more than " + std::to_string(kMaxTomlValues) +
+               " values (each key, array element and table is one; a configuration of 10,000 "
+               "servers has at most about 60,000)");
     return false;
   }
 
@@ -172,6 +227,10 @@ class StructureScanner {
 
   void step() {
     const char c = peek();
+    if (!isAscii(c)) {
+      refuseNonAsciiOutsideStrings();
+      return;
+    }
     if (isBlank(c)) {
       advance();
       return;

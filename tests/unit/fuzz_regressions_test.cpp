@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "config/config.h"
 #include "pki/x509.h"
 #include "probe/http_exchange.h"
 
@@ -33,6 +34,58 @@ TEST(FuzzRegressions, NameWithoutCanonicalFormDoesNotLeak) {
       Certificate::parse(std::span(reinterpret_cast<const std::uint8_t*>(input.data()), size));
   ASSERT_NE(cert, nullptr);
   EXPECT_EQ(cert->subjectKey().rfind("printed:", 0), 0u) << "the canonical form was not empty";
+}
+
+// chain_fuzzer: a countryName that is not two characters ("BHE Test Root CA" here) made
+// wolfSSL_i2d_X509_NAME_canon leak its UTF-8 copy of the value on every parse.
+TEST(FuzzRegressions, CountryNameOfTheWrongLengthDoesNotLeak) {
+  const std::string input = regression("chain_fuzzer", "leak-country-name-not-two-characters");
+  std::span bytes(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
+  const std::size_t first = derSequenceSize(bytes);
+  ASSERT_EQ(first, 497u);
+  const auto second = bytes.subspan(first);
+  auto cert = Certificate::parse(second.first(derSequenceSize(second)));
+  ASSERT_NE(cert, nullptr);
+  EXPECT_EQ(cert->issuer(), "C=BHE Test Root CA,O=BHE Test");
+  EXPECT_EQ(cert->issuerKey().rfind("printed:", 0), 0u);
+}
+
+// config_fuzzer: U+FEF9 where toml++ looks for whitespace reached an "unreachable" branch in
+// toml++ 3.3 (undefined behaviour); the pre-check now refuses it with its position.
+TEST(FuzzRegressions, NonAsciiWhereTomlExpectsWhitespaceIsAConfigError) {
+  const std::string input =
+      regression("config_fuzzer", "toml-unreachable-on-non-ascii-whitespace-check");
+  ConfigLoad load = parseConfig(input, "t.toml");
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_EQ(load.errors[0].str(),
+            "t.toml:1:1: character U+FEF9 outside a string or comment (TOML allows non-ASCII "
+            "characters only there)");
+}
+
+// http_response_fuzzer: a read-until-close body longer than the kept part. How many body bytes
+// go by before reading stops depends on the reads; the verdict and the kept body do not.
+TEST(FuzzRegressions, KeptBodyOfAReadUntilCloseResponseDoesNotDependOnTheReads) {
+  const std::string input =
+      regression("http_response_fuzzer", "read-until-close-body-seen-depends-on-reads");
+  const std::string response = input.substr(0, input.size() - 11);  // the fuzzer's parameters
+  std::string kept;
+  for (std::size_t read_size : {response.size(), std::size_t{1}, std::size_t{7}, std::size_t{48}}) {
+    HttpResponseParser parser(33);
+    std::string_view rest = response;
+    auto progress = HttpResponseParser::Progress::kNeedMore;
+    while (!rest.empty() && progress == HttpResponseParser::Progress::kNeedMore) {
+      progress = parser.feed(rest.substr(0, read_size));
+      rest.remove_prefix(std::min(read_size, rest.size()));
+    }
+    EXPECT_EQ(progress, HttpResponseParser::Progress::kComplete) << read_size;
+    EXPECT_EQ(parser.status(), 503);
+    EXPECT_EQ(parser.body().size(), 33u);
+    EXPECT_GE(parser.bodyBytesSeen(), 33u);
+    if (kept.empty()) {
+      kept = parser.body();
+    }
+    EXPECT_EQ(parser.body(), kept) << read_size;
+  }
 }
 
 // http_response_fuzzer: a header name with a space. Cut into small reads, http-parser hands over

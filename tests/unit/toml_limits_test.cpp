@@ -147,6 +147,38 @@ TEST(TomlLimits, NumberOfValues) {
   EXPECT_EQ(verdict(repeat("k = [ ]\n", 499998) + "k = [1,]\nk = 1\n"), "500000:5: " + too_many);
 }
 
+TEST(TomlLimits, NonAsciiOutsideStringsIsRefused) {
+  // toml++ 3.3 reaches undefined behaviour deciding whether such a character is whitespace.
+  const auto outside = [](std::string_view code) {
+    return "character " + std::string(code) +
+           " outside a string or comment (TOML allows non-ASCII characters only there)";
+  };
+  EXPECT_EQ(verdict("\xC3\xA9 = 1\n"), "1:1: " + outside("U+00E9"));
+  EXPECT_EQ(verdict("a = 1 \xC3\xA9\n"), "1:7: " + outside("U+00E9"));
+  EXPECT_EQ(verdict("[a]\xC3\xA9\n"), "1:4: " + outside("U+00E9"));
+  EXPECT_EQ(verdict("a = [1,\xC3\xA9]\n"), "1:8: " + outside("U+00E9"));
+  EXPECT_EQ(verdict("ab\xE2\xB2\x8F = 1\n"), "1:3: " + outside("U+2C8F"));
+  EXPECT_EQ(verdict("\xEF\xBB\xB9[exporter]\n"), "1:1: " + outside("U+FEF9"));
+  EXPECT_EQ(verdict("a = 1\n\xF0\x9F\x98\x80\n"), "2:1: " + outside("U+1F600"));
+  // Where TOML allows them, they pass.
+  EXPECT_EQ(verdict("\xEF\xBB\xBF# \xC3\xA9\n\"\xC3\xA9\" = \"\xC3\xA9\"\nb = '\xC3\xA9'\n"
+                    "c = '''\xC3\xA9'''\nd = \"\"\"\xC3\xA9\n\xC3\xA9\"\"\"\n"),
+            "");
+}
+
+TEST(TomlLimits, NonAsciiAfterALineEndingBackslashIsRefused) {
+  const std::string after =
+      "character U+00E9 right after a backslash in a multi-line string: the TOML parser "
+      "(toml++ 3.3) misreads it; begin the continued line with an ASCII character";
+  EXPECT_EQ(verdict("a = \"\"\"x\\\n  \xC3\xA9\"\"\"\n"), "2:3: " + after);
+  EXPECT_EQ(verdict("a = \"\"\"x\\  \n\n\t\xC3\xA9\"\"\"\n"), "3:2: " + after);
+  EXPECT_EQ(verdict("a = \"\"\"\\\xC3\xA9\"\"\"\n"), "1:9: " + after);
+  EXPECT_EQ(verdict("a = \"\"\"x\\\n  y\xC3\xA9\"\"\"\n"), "");
+  // A line-ending backslash right before the closing quotes still ends the string there.
+  EXPECT_EQ(verdict("a = \"\"\"x\\\n\"\"\"\n[" + repeat("b", 33, ".") + "]\n"),
+            "3:66: " + tooDeep("table header"));
+}
+
 TEST(TomlLimits, InvalidTextIsLeftToTheParser) {
   for (const char* text : {"[a", "a = ", "= 1", "a = [1,,2", "a = {b = }", "[[a]", "a = \"x",
                            "a = '''x", "]]]]", "}}}}", "a = 1 [[[[", "\"\"\"", "a = {\n\n}"}) {
