@@ -45,6 +45,9 @@ class StructureScanner {
   bool lookingAt(std::string_view s) const { return text_.substr(pos_).starts_with(s); }
 
   void advance() {
+    if (atEnd()) {
+      return;  // lets every caller step over "one more" character without checking
+    }
     const char c = text_[pos_++];
     if (c == '\n') {
       ++line_;
@@ -54,7 +57,7 @@ class StructureScanner {
     }
   }
   void advance(std::size_t n) {
-    for (std::size_t i = 0; i < n && !atEnd(); ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
       advance();
     }
   }
@@ -154,17 +157,24 @@ class StructureScanner {
                "a level; this exporter's configuration needs 3)");
   }
 
-  // "U+00E9" for the UTF-8 sequence at the current position.
+  // "character U+00E9" for the UTF-8 sequence at the current position, or "byte 0xFF (not
+  // UTF-8)".
   std::string codePointHere() const {
     const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(peek(i)); };
     const unsigned char lead = byte(0);
-    const int extra = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0;
+    const int extra = lead >= 0xF8 ? 0 : lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0;
+    bool utf8 = extra > 0;
     std::uint32_t code = lead & (0x3F >> extra);
-    for (int i = 1; i <= extra; ++i) {
+    for (int i = 1; utf8 && i <= extra; ++i) {
+      utf8 = (byte(i) & 0xC0) == 0x80;
       code = (code << 6) | (byte(i) & 0x3F);
     }
-    char text[16];
-    std::snprintf(text, sizeof(text), "U+%04X", static_cast<unsigned>(code));
+    char text[32];
+    if (utf8) {
+      std::snprintf(text, sizeof(text), "character U+%04X", static_cast<unsigned>(code));
+    } else {
+      std::snprintf(text, sizeof(text), "byte 0x%02X (not UTF-8)", static_cast<unsigned>(lead));
+    }
     return text;
   }
 
@@ -173,12 +183,12 @@ class StructureScanner {
   // are refused before it sees them. Outside strings and comments TOML allows none anyway.
   void refuseNonAsciiOutsideStrings() {
     report(line_, column_,
-           "character " + codePointHere() +
+           codePointHere() +
                " outside a string or comment (TOML allows non-ASCII characters only there)");
   }
   void refuseNonAsciiAfterBackslash() {
     report(line_, column_,
-           "character " + codePointHere() +
+           codePointHere() +
                " right after a backslash in a multi-line string: the TOML parser (toml++ 3.3) "
                "misreads it; begin the continued line with an ASCII character");
   }

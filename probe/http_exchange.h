@@ -49,6 +49,8 @@ class HttpResponseParser {
   static int onBody(http_parser* p, const char* at, std::size_t len);
   static int onMessageComplete(http_parser* p);
   Progress progress() const;
+  bool bodyKept() const { return headers_complete_ && body_.size() >= max_body_bytes_; }
+  void stopOnceBodyKept(http_parser* p) const;
 
   http_parser parser_{};
   http_parser_settings settings_{};

@@ -2,11 +2,14 @@
 // the code that misbehaved. Leaks show only in the asan preset, whose LeakSanitizer fails these.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 
 #include "config/config.h"
+#include "config/toml_limits.h"
 #include "pki/x509.h"
 #include "probe/http_exchange.h"
 
@@ -60,6 +63,46 @@ TEST(FuzzRegressions, NonAsciiWhereTomlExpectsWhitespaceIsAConfigError) {
   EXPECT_EQ(load.errors[0].str(),
             "t.toml:1:1: character U+FEF9 outside a string or comment (TOML allows non-ASCII "
             "characters only there)");
+}
+
+// config_fuzzer: a text ending in a backslash inside a multi-line string made the pre-check read
+// one byte past the end (found by AddressSanitizer; the input is copied to a buffer of exactly
+// its size so that the asan preset sees it again should it come back).
+TEST(FuzzRegressions, BackslashAtTheEndOfTheTextIsNotReadPast) {
+  const std::string input = regression("config_fuzzer", "scanner-overread-backslash-at-end");
+  ASSERT_EQ(input.back(), '\\');
+  auto exact = std::make_unique<char[]>(input.size());
+  std::memcpy(exact.get(), input.data(), input.size());
+  EXPECT_FALSE(checkTomlStructure(std::string_view(exact.get(), input.size()), "t.toml"));
+  for (std::string_view tail : {"a = \"\"\"\\", "a = \"\"\"x\\ \n", "a = \"\\", "a = '''"}) {
+    auto copy = std::make_unique<char[]>(tail.size());
+    std::memcpy(copy.get(), tail.data(), tail.size());
+    EXPECT_FALSE(checkTomlStructure(std::string_view(copy.get(), tail.size()), "t.toml")) << tail;
+  }
+}
+
+// http_response_fuzzer: once the kept body was complete (here: none kept, max 0 bytes), a
+// malformed chunk trailer further on made the response invalid when it arrived in the same read
+// and complete when it arrived later. Bytes past the kept body are no longer parsed.
+TEST(FuzzRegressions, BytesPastTheKeptBodyAreNotJudged) {
+  const std::string input =
+      regression("http_response_fuzzer", "bytes-past-the-kept-body-judged-when-in-the-same-read");
+  const std::string response = input.substr(0, input.size() - 11);  // the fuzzer's parameters
+  for (std::size_t kept : {std::size_t{0}, std::size_t{4}}) {
+    for (std::size_t read_size : {response.size(), std::size_t{1}, std::size_t{20}}) {
+      HttpResponseParser parser(kept);
+      std::string_view rest = response;
+      auto progress = HttpResponseParser::Progress::kNeedMore;
+      while (!rest.empty() && progress == HttpResponseParser::Progress::kNeedMore) {
+        progress = parser.feed(rest.substr(0, read_size));
+        rest.remove_prefix(std::min(read_size, rest.size()));
+      }
+      EXPECT_EQ(progress, HttpResponseParser::Progress::kComplete) << kept << " " << read_size;
+      EXPECT_EQ(parser.error(), "") << kept << " " << read_size;
+      EXPECT_EQ(parser.status(), 503);
+      EXPECT_EQ(parser.body(), std::string("Wiki").substr(0, kept));
+    }
+  }
 }
 
 // http_response_fuzzer: a read-until-close body longer than the kept part. How many body bytes

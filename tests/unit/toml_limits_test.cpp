@@ -160,6 +160,12 @@ TEST(TomlLimits, NonAsciiOutsideStringsIsRefused) {
   EXPECT_EQ(verdict("ab\xE2\xB2\x8F = 1\n"), "1:3: " + outside("U+2C8F"));
   EXPECT_EQ(verdict("\xEF\xBB\xB9[exporter]\n"), "1:1: " + outside("U+FEF9"));
   EXPECT_EQ(verdict("a = 1\n\xF0\x9F\x98\x80\n"), "2:1: " + outside("U+1F600"));
+  EXPECT_EQ(verdict("\xFF = 1\n"),
+            "1:1: byte 0xFF (not UTF-8) outside a string or comment (TOML allows non-ASCII "
+            "characters only there)");
+  EXPECT_EQ(verdict("a\xC3 = 1\n"),
+            "1:2: byte 0xC3 (not UTF-8) outside a string or comment (TOML allows non-ASCII "
+            "characters only there)");
   // Where TOML allows them, they pass.
   EXPECT_EQ(verdict("\xEF\xBB\xBF# \xC3\xA9\n\"\xC3\xA9\" = \"\xC3\xA9\"\nb = '\xC3\xA9'\n"
                     "c = '''\xC3\xA9'''\nd = \"\"\"\xC3\xA9\n\xC3\xA9\"\"\"\n"),
