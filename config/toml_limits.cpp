@@ -66,12 +66,15 @@ class StructureScanner {
   static bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
   // Non-ASCII characters end words too, so that step() sees and refuses them.
   static bool endsBareWord(char c) {
-    return isBlank(c) || c == '\n' || c == '\0' || c == '.' || c == '=' || c == '[' || c == ']' ||
-           c == '{' || c == '}' || c == ',' || c == '#' || c == '"' || c == '\'' || !isAscii(c);
+    return isBlank(c) || c == '\n' || c == '.' || c == '=' || c == '[' || c == ']' || c == '{' ||
+           c == '}' || c == ',' || c == '#' || c == '"' || c == '\'' || !isAscii(c);
   }
+  // toml++'s value terminators (is_value_terminator): to tell a number from a date, toml++ reads a
+  // bare value up to one of them, through quotes and NUL bytes alike, asking of each character
+  // whether it is whitespace, so the scan must see each character toml++ sees.
   static bool endsScalar(char c) {
-    return isBlank(c) || c == '\n' || c == '\0' || c == ',' || c == ']' || c == '}' || c == '#' ||
-           !isAscii(c);
+    return isBlank(c) || c == '\n' || c == '\v' || c == '\f' || c == ',' || c == ']' || c == '}' ||
+           c == '#' || !isAscii(c);
   }
 
   void skipBlanks() {

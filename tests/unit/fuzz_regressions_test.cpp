@@ -65,6 +65,19 @@ TEST(FuzzRegressions, NonAsciiWhereTomlExpectsWhitespaceIsAConfigError) {
             "characters only there)");
 }
 
+// config_fuzzer: to classify a bare value, toml++ reads on to the next value terminator, through
+// NUL bytes and quotes ("1+\0\0\0m\"e{ey2" then U+FEFD), and asks of each character whether it
+// is whitespace; the pre-check had stopped at the NUL and taken the quote for a string.
+TEST(FuzzRegressions, NonAsciiInsideABareValueIsRefused) {
+  const std::string input =
+      regression("config_fuzzer", "toml-reads-a-bare-value-through-nul-and-quotes");
+  ConfigLoad load = parseConfig(input, "t.toml");
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_EQ(load.errors[0].str(),
+            "t.toml:2:15: character U+FEFD outside a string or comment (TOML allows non-ASCII "
+            "characters only there)");
+}
+
 // config_fuzzer: a text ending in a backslash inside a multi-line string made the pre-check read
 // one byte past the end (found by AddressSanitizer; the input is copied to a buffer of exactly
 // its size so that the asan preset sees it again should it come back).

@@ -166,6 +166,10 @@ TEST(TomlLimits, NonAsciiOutsideStringsIsRefused) {
   EXPECT_EQ(verdict("a\xC3 = 1\n"),
             "1:2: byte 0xC3 (not UTF-8) outside a string or comment (TOML allows non-ASCII "
             "characters only there)");
+  // toml++ reads a bare value on to a value terminator, quotes and NUL bytes included.
+  EXPECT_EQ(verdict(std::string("a = 1\0\"\xC3\xA9\"\n", 10)), "1:8: " + outside("U+00E9"));
+  EXPECT_EQ(verdict("a = 1\"x\xC3\xA9\"\n"), "1:8: " + outside("U+00E9"));
+  EXPECT_EQ(verdict("a = 1 \"\xC3\xA9\"\n"), "");  // after the terminator: toml++ stops at '"'
   // Where TOML allows them, they pass.
   EXPECT_EQ(verdict("\xEF\xBB\xBF# \xC3\xA9\n\"\xC3\xA9\" = \"\xC3\xA9\"\nb = '\xC3\xA9'\n"
                     "c = '''\xC3\xA9'''\nd = \"\"\"\xC3\xA9\n\xC3\xA9\"\"\"\n"),
