@@ -2,6 +2,15 @@
 find_package(Threads REQUIRED)
 find_package(prometheus-cpp CONFIG REQUIRED)
 find_package(tomlplusplus CONFIG REQUIRED)
+# toml++ as the code uses it. The fuzz build compiles it from its headers instead of linking
+# Debian's shared library, so that the parser is instrumented like our code (coverage guidance,
+# sanitizers): it is where hostile configs used to crash.
+add_library(bhe_toml INTERFACE)
+if(BHE_FUZZ)
+  target_compile_definitions(bhe_toml INTERFACE TOML_HEADER_ONLY=1)
+else()
+  target_link_libraries(bhe_toml INTERFACE tomlplusplus::tomlplusplus)
+endif()
 find_package(CLI11 CONFIG REQUIRED)
 find_package(civetweb CONFIG REQUIRED)
 find_package(nlohmann_json CONFIG REQUIRED)

@@ -15,8 +15,10 @@
 #include <set>
 #include <sstream>
 
+#include "common/bounded_file.h"
 #include "common/host_port.h"
 #include "config/duration.h"
+#include "config/toml_limits.h"
 #include "config/trusted_roots.h"
 #include "pki/certificate_file.h"
 
@@ -1095,6 +1097,11 @@ class ConfigReader {
 }  // namespace
 
 ConfigLoad parseConfig(std::string_view toml_text, const std::string& file) {
+  if (auto too_deep = checkTomlStructure(toml_text, file)) {
+    ConfigLoad load;
+    load.errors.push_back(std::move(*too_deep));
+    return load;
+  }
   toml::table root;
   try {
     root = toml::parse(toml_text, std::string_view(file));
@@ -1107,16 +1114,13 @@ ConfigLoad parseConfig(std::string_view toml_text, const std::string& file) {
 }
 
 ConfigLoad loadConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  BoundedFile file = readBoundedFile(path, {kMaxConfigFileBytes, "a config file"});
+  if (!file.ok()) {
     ConfigLoad load;
-    load.errors.push_back(
-        {path, {0, 0}, std::string("cannot read the config file: ") + std::strerror(errno)});
+    load.errors.push_back({path, {0, 0}, "cannot read the config file: " + file.error});
     return load;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parseConfig(buffer.str(), path);
+  return parseConfig(file.content, path);
 }
 
 }  // namespace bhe

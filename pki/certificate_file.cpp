@@ -1,16 +1,13 @@
 #include "pki/certificate_file.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <memory>
 #include <optional>
+
+#include "common/bounded_file.h"
 
 namespace bhe {
 namespace {
 
-constexpr std::size_t kMaxFileBytes = 16 * 1024 * 1024;
 constexpr std::string_view kNotACertificate =
     "not a certificate (no PEM, base64 or DER X.509 found)";
 
@@ -201,37 +198,24 @@ CertificateFile parseCertificateBytes(std::string_view bytes, bool lenient) {
 }
 
 std::string readFileBytes(const std::string& path, std::string& content) {
-  content.clear();
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) {
-    return std::string("cannot read: ") + std::strerror(errno);
+  BoundedFile file = readBoundedFile(path, {kMaxCertificateFileBytes, "a certificate file"});
+  if (!file.ok()) {
+    content.clear();
+    return "cannot read: " + file.error;
   }
-  char buffer[64 * 1024];
-  for (;;) {
-    const std::size_t n = std::fread(buffer, 1, sizeof(buffer), f.get());
-    content.append(buffer, n);
-    if (content.size() > kMaxFileBytes) {
-      content.clear();
-      return "cannot read: file larger than 16 MiB";
-    }
-    if (n < sizeof(buffer)) {
-      if (std::ferror(f.get())) {
-        // fopen() succeeds on a directory; the read is what fails (EISDIR).
-        content.clear();
-        return std::string("cannot read: ") + std::strerror(errno);
-      }
-      break;
-    }
-  }
+  content = std::move(file.content);
   return "";
 }
 
 CertificateFile readCertificateFile(const std::string& path, bool lenient) {
-  std::string content;
-  if (std::string problem = readFileBytes(path, content); !problem.empty()) {
-    return failure(std::move(problem));
+  const FileSizeLimit limit = lenient
+                                  ? FileSizeLimit{kMaxCaBundleBytes, "a CA bundle"}
+                                  : FileSizeLimit{kMaxCertificateFileBytes, "a certificate file"};
+  BoundedFile file = readBoundedFile(path, limit);
+  if (!file.ok()) {
+    return failure("cannot read: " + file.error);
   }
-  return parseCertificateBytes(content, lenient);
+  return parseCertificateBytes(file.content, lenient);
 }
 
 bool isCaCertificate(std::span<const std::uint8_t> der) {

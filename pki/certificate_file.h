@@ -3,6 +3,7 @@
 // Config validation calls this and prefixes the messages with FILE:LINE:COL.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -13,6 +14,11 @@
 
 namespace bhe {
 
+// A certificate file holds a chain or a handful of roots (a few KiB); a CA bundle holds every
+// public root (Debian's /etc/ssl/certs/ca-certificates.crt: about 215 KiB for 144 roots).
+inline constexpr std::size_t kMaxCertificateFileBytes = 1024 * 1024;
+inline constexpr std::size_t kMaxCaBundleBytes = 16 * 1024 * 1024;
+
 struct CertificateFile {
   std::vector<Der> certificates;  // DER, in file order; empty when error is set
   std::string error;              // e.g. "cannot read: No such file or directory"
@@ -20,20 +26,23 @@ struct CertificateFile {
   bool ok() const { return error.empty(); }
 };
 
-// Never throws. Messages (no path in them, the caller has it):
-//   "cannot read: <strerror>"                 open/read failed (missing, permissions, directory)
-//   "cannot read: file larger than 16 MiB"
+// Never throws, never blocks on the file's kind (common/bounded_file.h). Messages (no path in
+// them, the caller has it):
+//   "cannot read: <strerror>"                 stat/open/read failed (missing, permissions)
+//   "cannot read: it is a directory, not a regular file"   (also FIFO, character device, ...)
+//   "cannot read: it is larger than 1 MiB, the limit for a certificate file (it has N bytes)"
 //   "empty file"
 //   "not a certificate (no PEM, base64 or DER X.509 found)"
 //   "not a certificate (PEM holds PRIVATE KEY, no CERTIFICATE)"
 //   "PEM block 2 (CERTIFICATE) is not a valid X.509 certificate"
 //
 // `lenient` (for CA bundles): PEM certificate blocks wolfSSL cannot parse are skipped and counted
-// instead of failing the whole file, as one exotic root must not disable a 140-root bundle.
+// instead of failing the whole file, as one exotic root must not disable a 140-root bundle; the
+// size limit is kMaxCaBundleBytes instead of kMaxCertificateFileBytes.
 CertificateFile readCertificateFile(const std::string& path, bool lenient = false);
 
-// The whole file into `content` (at most 16 MiB, as any certificate or key file is far smaller);
-// returns "" or the "cannot read: ..." message readCertificateFile gives.
+// The whole file into `content` (a regular file of at most kMaxCertificateFileBytes: certificate
+// and key files); returns "" or the "cannot read: ..." message readCertificateFile gives.
 std::string readFileBytes(const std::string& path, std::string& content);
 
 // The same, on bytes already in memory.

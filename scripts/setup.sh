@@ -5,7 +5,8 @@
 #
 #   scripts/setup.sh            build + run dependencies
 #   scripts/setup.sh --test     also what the test suite starts for real (nginx, DNS, Prometheus,
-#                               openssl, network namespaces, headless browser...)
+#                               openssl, network namespaces, headless browser...) and the
+#                               fuzzers' clang + libFuzzer (llvm: symbolized sanitizer reports)
 #   scripts/setup.sh --bench    also the peers the benchmark compares against (blackbox_exporter,
 #                               wrk) and perf for its --profile
 set -euo pipefail
@@ -36,6 +37,7 @@ build_packages=(
 test_packages=(
   clang-format curl openssl nginx-light python3 python3-yaml iproute2 util-linux procps
   prometheus prometheus-alertmanager shellcheck debootstrap chromium
+  clang libclang-rt-14-dev llvm
 )
 # Node.js runs the offline Kubernetes schema checks and the browser test. Keep a node/npm that is
 # already there (a newer one may come with the machine image); otherwise take Debian's.

@@ -38,8 +38,9 @@ What it proves:
      --print-exprs --json`, variables set to the live job and instance, once with every other
      variable on "All" and once drilled down on each server of DRILL_DOWNS, a failing http one
      and a failing https one) returns data through /api/v1/query without error; the time-series
-     panels also through /api/v1/query_range. The certificate queries (TLS_ONLY_QUERIES) must
-     return data wherever an https server is selected, and must be empty in the http drill-down.
+     panels also through /api/v1/query_range. The conditional queries (CONDITIONAL_QUERIES) must
+     return data wherever their kind of server (https, FQDN, presenting a client certificate) is
+     selected, and must be empty in the drill-downs that select none.
   6. `lint_dashboards.py --metrics` and `lint_rules.py --metrics` pass against the live
      exporter's /metrics: every metric that a dashboard or an alert references is exposed
      (AWAITING_EXPORTER lists the families the exporter does not publish yet; each is checked to
@@ -158,6 +159,10 @@ SCENARIOS = [
     # The leaf names wrong.test: BackendHealthTlsFailure (tls_cn_mismatch), no certificate alert.
     Scenario("tls-name", "tls-name-https", "127.0.0.1", "cn_mismatch", "/",
              "unhealthy", "tls", "tls_cn_mismatch", protocol="https"),
+    # Mutual TLS with a client certificate that expires in 7 days:
+    # BackendHealthTlsClientCertExpiringSoon (per settings).
+    Scenario("mtls", "mtls-https", "127.0.0.1", "healthy_mutual_tls", "/", "healthy",
+             protocol="https"),
     # Leaf expired in 2021: BackendHealthTlsFailure (tls_cert_expired) and
     # BackendHealthTlsCertificateExpired.
     Scenario("tls-expired", "tls-expired-https", "127.0.0.1", "expired_leaf", "/",
@@ -173,45 +178,48 @@ DRILL_DOWNS = [("status", "status-http", "127.0.0.1"),
                ("tls-expired", "tls-expired-https", "127.0.0.1"),
                ("names", "names-http", "multi.test")]
 
-# The panel queries of backend_health_address_state, which has series for FQDN servers only
-# (an IP-literal server is its own single address): data in a pass that selects an FQDN server,
-# none in one that selects only IP-literal servers. Same keys as TLS_ONLY_QUERIES.
-FQDN_ONLY_QUERIES = {
-    ("backend-health-server", 9, "A"): "Addresses",
+# Panel queries that have data only where the selected servers have a certain kind of series.
+# In a pass whose variables select such a server (or "All", once a scenario has one) every query
+# must return data, these included; in a pass that selects none, exactly these may be empty, and
+# must be: data there would be a series on the wrong kind of server. An entry that matches no
+# query fails the test (a stale entry cannot hide a regression).
+# Key: (dashboard uid, panel id, refId) -> (panel title (checked, so a renumbered panel shows
+# up), condition); the conditions are CONDITIONS below.
+CONDITIONAL_QUERIES = {
+    # backend_health_tls_cert_not_after_timestamp_seconds: a server whose last probe received a
+    # certificate chain.
+    ("backend-health-overview", 21, "A"): ("Certificates by days to expiry", "https"),
+    ("backend-health-overview", 21, "B"): ("Certificates by days to expiry", "https"),
+    ("backend-health-server", 7, "A"): ("Certificate expires in", "https"),
+    ("backend-health-server", 20, "A"): ("Certificate expiry", "https"),
+    ("backend-health-server", 21, "A"): ("Days to certificate expiry", "https"),
+    # backend_health_address_state: FQDN servers only (an IP-literal server is its own single
+    # address).
+    ("backend-health-server", 9, "A"): ("Addresses", "fqdn"),
+    # backend_health_tls_client_cert_not_after_timestamp_seconds: settings presenting a client
+    # certificate.
+    ("backend-health-overview", 22, "A"): ("Client certificates by days to expiry",
+                                          "client_certificate"),
 }
 
-# The panel queries that need TLS: backend_health_tls_cert_not_after_timestamp_seconds has series
-# only for a server whose last probe received a certificate chain. In a pass whose variables
-# select an https server (or "All", once a scenario uses https) every query must return data,
-# these included. In a pass that selects only http servers (or "All" while no scenario uses
-# https) exactly these are allowed to be empty, and must be: data there would be a certificate
-# series on an http server. An entry that matches no query fails the test (a stale entry cannot
-# hide a regression).
-# Key: (dashboard uid, panel id, refId) -> panel title (checked, so a renumbered panel shows up).
-TLS_ONLY_QUERIES = {
-    ("backend-health-overview", 21, "A"): "Certificates by days to expiry",
-    ("backend-health-overview", 21, "B"): "Certificates by days to expiry",
-    ("backend-health-server", 7, "A"): "Certificate expires in",
-    ("backend-health-server", 20, "A"): "Certificate expiry",
-    ("backend-health-server", 21, "A"): "Days to certificate expiry",
+CONDITIONS = {
+    "https": lambda s: s.protocol == "https",
+    "fqdn": lambda s: s.dns is not None,
+    "client_certificate": lambda s: s.protocol == "https" and bool(tls_fixture(s).client),
 }
 
 # Metric families that the sample, the dashboards and the rules use but that this exporter does
 # not publish yet. They are left out of the sample-versus-live comparison, and each must be absent
 # from the live /metrics: once the exporter publishes one, this test fails until the entry is
 # removed here (and live checks for it are added).
-AWAITING_EXPORTER = {
-    "backend_health_tls_client_cert_not_after_timestamp_seconds",
-}
+AWAITING_EXPORTER = set()
 
 # The queries that read nothing but AWAITING_EXPORTER families: they must be empty live (data
 # there means the exporter now publishes the family). Every other query must return data, also
 # those that use these families only to filter or annotate (the team/tier join falls back to
-# every pool, the draining encoding to "in service"). Same keys as TLS_ONLY_QUERIES; a variable
+# every pool, the draining encoding to "in service"). Same keys as CONDITIONAL_QUERIES; a variable
 # is (dashboard uid, None, variable name). An entry that matches no query fails the test.
-AWAITING_QUERIES = {
-    ("backend-health-overview", 22, "A"): "Client certificates by days to expiry",
-}
+AWAITING_QUERIES = {}
 
 
 def start_backends(stack, scenarios, pki):
@@ -444,6 +452,20 @@ def expected_alerts(scenarios, rules, instance, pki, now):
                 add(expired, where, ("since", earliest))
             elif earliest - now < EXPIRING_SOON:
                 add(soon, where, ("until", earliest))
+    # The client certificate a settings presents (mutual TLS), per settings.
+    client_soon = "BackendHealthTlsClientCertExpiringSoon"
+    for settings in sorted({s.settings for s in scenarios if s.protocol == "https"
+                            and tls_fixture(s).client}):
+        sc = tls_fixture(next(s for s in scenarios if s.settings == settings))
+        with open(os.path.join(pki, sc.client), encoding="ascii") as f:
+            leaf_pem = PEM_CERT.findall(f.read())[0]
+        p = subprocess.run(["openssl", "x509", "-noout", "-enddate"], input=leaf_pem, text=True,
+                           capture_output=True, check=True,
+                           env=dict(os.environ, OPENSSL_CONF="/dev/null"))
+        expires = datetime.strptime(p.stdout.strip().removeprefix("notAfter="),
+                                    "%b %d %H:%M:%S %Y GMT").replace(tzinfo=timezone.utc).timestamp()
+        if 0 < expires - now < EXPIRING_SOON:
+            add(client_soon, {"settings": settings}, ("until", expires))
     for (pool, settings), members in groups.items():
         healthy = sum(1 for s in members if s.state == "healthy")
         failing = sum(1 for s in members if s.reason not in (None, "not_yet_probed"))
@@ -662,25 +684,22 @@ def panel_queries(variables):
 
 def check_panel_queries(prom, instance, scenarios):
     """Every panel and variable query returns data, in one pass with every variable on "All" and
-    one pass per server of DRILL_DOWNS; the TLS_ONLY_QUERIES only where an https server is
-    selected (and they must be empty where none is)."""
+    one pass per server of DRILL_DOWNS; the CONDITIONAL_QUERIES only where their kind of server
+    is selected (and they must be empty where none is)."""
     base = {"job": JOB, "instance": instance, "__rate_interval": RATE_INTERVAL}
 
-    def https(selected):
-        return any(s.protocol == "https" for s in selected)
+    def holding(selected):
+        return {name for name, holds in CONDITIONS.items() if any(holds(s) for s in selected)}
 
-    def fqdn(selected):
-        return any(s.dns is not None for s in selected)
-
-    passes = [("all", base, https(scenarios), fqdn(scenarios))]
+    passes = [("all", base, holding(scenarios))]
     for pool, settings, server in DRILL_DOWNS:
         selected = [s for s in scenarios
                     if (s.pool, s.settings, s.server) == (pool, settings, server)]
         assert selected, f"drill-down {pool}/{settings}/{server} is no scenario"
         passes.append((f"drill-down {pool}/{settings}/{server}",
                        {**base, "pool": pool, "settings": settings, "server": server},
-                       https(selected), fqdn(selected)))
-    failures, results, seen_tls, seen_fqdn, seen_awaiting, ran = [], {}, set(), set(), set(), 0
+                       holding(selected)))
+    failures, results, seen_conditional, seen_awaiting, ran = [], {}, set(), set(), 0
     now = time.time()
 
     def run(q):
@@ -700,7 +719,7 @@ def check_panel_queries(prom, instance, scenarios):
             has_data = has_data and bool(rng["data"]["result"])
         return None, has_data
 
-    for pass_name, variables, tls, names in passes:
+    for pass_name, variables, conditions in passes:
         for q in panel_queries(variables):
             cache_key = (q["expr"], q["instant"], q["kind"])
             if cache_key not in results:
@@ -721,42 +740,30 @@ def check_panel_queries(prom, instance, scenarios):
                     failures.append(f"{what}\n    returns data: the exporter publishes its series "
                                     "now, so remove it from AWAITING_QUERIES")
                 continue
-            if q["kind"] == "panel" and key in FQDN_ONLY_QUERIES:
-                assert FQDN_ONLY_QUERIES[key] == q["title"], \
-                    f"FQDN_ONLY_QUERIES entry {key} is titled {q['title']!r}"
-                seen_fqdn.add(key)
-                if not names:
+            if q["kind"] == "panel" and key in CONDITIONAL_QUERIES:
+                title, condition = CONDITIONAL_QUERIES[key]
+                assert title == q["title"], \
+                    f"CONDITIONAL_QUERIES entry {key} is titled {q['title']!r}"
+                seen_conditional.add(key)
+                if condition not in conditions:
                     if has_data:
-                        failures.append(f"{what}\n    returns address members although no FQDN "
-                                        "server is selected")
-                    continue
-            if q["kind"] == "panel" and key in TLS_ONLY_QUERIES:
-                assert TLS_ONLY_QUERIES[key] == q["title"], \
-                    f"TLS_ONLY_QUERIES entry {key} is titled {q['title']!r}"
-                seen_tls.add(key)
-                if not tls:
-                    if has_data:
-                        failures.append(f"{what}\n    returns certificate data although no https "
-                                        "server is selected")
+                        failures.append(f"{what}\n    returns data although no server selected "
+                                        f"has {condition} series")
                     continue
             if not has_data:
                 failures.append(f"{what}\n    returned no data")
-    stale = set(FQDN_ONLY_QUERIES) - seen_fqdn
+    stale = set(CONDITIONAL_QUERIES) - seen_conditional
     if stale:
-        failures.append(f"FQDN_ONLY_QUERIES entries that match no query: {sorted(stale)}")
-    stale = set(TLS_ONLY_QUERIES) - seen_tls
-    if stale:
-        failures.append(f"TLS_ONLY_QUERIES entries that match no query: {sorted(stale)}")
+        failures.append(f"CONDITIONAL_QUERIES entries that match no query: {sorted(stale)}")
     stale = set(AWAITING_QUERIES) - seen_awaiting
     if stale:
         failures.append(f"AWAITING_QUERIES entries that match no query: {sorted(stale, key=str)}")
     if failures:
         fail(f"{len(failures)} dashboard queries failed:\n  " + "\n  ".join(failures))
     print(f"{len(results)} distinct panel and variable queries ({ran} API calls) in "
-          f"{len(passes)} passes returned data; the {len(TLS_ONLY_QUERIES)} certificate queries "
-          f"with data in {sum(1 for p in passes if p[2])} (https) and empty in "
-          f"{sum(1 for p in passes if not p[2])} (http only); the {len(AWAITING_QUERIES)} queries "
-          "awaiting the exporter empty")
+          f"{len(passes)} passes returned data; the {len(CONDITIONAL_QUERIES)} conditional queries "
+          f"with data exactly where their kind of server is selected; the "
+          f"{len(AWAITING_QUERIES)} queries awaiting the exporter empty")
 
 
 def check_team_filter(prom, instance, scenarios):

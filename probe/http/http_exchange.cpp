@@ -72,6 +72,7 @@ int HttpResponseParser::onHeadersComplete(http_parser* p) {
   auto* s = self(p);
   s->headers_complete_ = true;
   s->status_ = static_cast<int>(p->status_code);
+  s->stopOnceBodyKept(p);
   return 0;
 }
 
@@ -81,7 +82,16 @@ int HttpResponseParser::onBody(http_parser* p, const char* at, std::size_t len) 
   if (s->body_.size() < s->max_body_bytes_) {
     s->body_.append(at, std::min(len, s->max_body_bytes_ - s->body_.size()));
   }
+  s->stopOnceBodyKept(p);
   return 0;
+}
+
+// Bytes past the kept body are never judged: without the pause, a malformed chunk after it made
+// the response invalid when it came in the same read, and complete when it came in a later one.
+void HttpResponseParser::stopOnceBodyKept(http_parser* p) const {
+  if (bodyKept()) {
+    http_parser_pause(p, 1);
+  }
 }
 
 int HttpResponseParser::onMessageComplete(http_parser* p) {
@@ -95,7 +105,7 @@ HttpResponseParser::Progress HttpResponseParser::progress() const {
   if (!error_.empty()) {
     return Progress::kInvalid;
   }
-  if (message_complete_ || (headers_complete_ && body_.size() >= max_body_bytes_)) {
+  if (message_complete_ || bodyKept()) {
     return Progress::kComplete;
   }
   return Progress::kNeedMore;
@@ -110,7 +120,7 @@ HttpResponseParser::Progress HttpResponseParser::feed(std::string_view bytes) {
   auto err = HTTP_PARSER_ERRNO(&parser_);
   if (err != HPE_OK && err != HPE_PAUSED) {
     error_ = std::string(http_errno_name(err)) + ": " + http_errno_description(err);
-  } else if (parsed != bytes.size() && !message_complete_) {
+  } else if (parsed != bytes.size() && !message_complete_ && !bodyKept()) {
     error_ = "parser stopped early";
   }
   return progress();

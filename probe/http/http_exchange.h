@@ -46,6 +46,8 @@ class HttpResponseParser {
   static int onBody(http_parser* p, const char* at, std::size_t len);
   static int onMessageComplete(http_parser* p);
   Progress progress() const;
+  bool bodyKept() const { return headers_complete_ && body_.size() >= max_body_bytes_; }
+  void stopOnceBodyKept(http_parser* p) const;
 
   http_parser parser_{};
   http_parser_settings settings_{};
@@ -57,7 +59,6 @@ class HttpResponseParser {
   std::string body_;
   std::size_t body_seen_ = 0;
   std::size_t received_ = 0;
-  std::size_t header_bytes_ = 0;
   std::vector<std::pair<std::string, std::string>> headers_;
   std::string error_;
 };

@@ -2,9 +2,14 @@
 #include "pki/certificate_file.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "tls_test_support.h"
@@ -19,6 +24,17 @@ std::string slurp(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Reads on another thread, so that a read that blocks (on a FIFO) fails the test instead of
+// hanging it; the blocked thread cannot be cancelled, so the process exits.
+CertificateFile readWithin(const std::string& path, bool lenient) {
+  auto reading = std::async(std::launch::async, [=] { return readCertificateFile(path, lenient); });
+  if (reading.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    std::fprintf(stderr, "FAILED: reading %s blocked for 10 s\n", path.c_str());
+    std::_Exit(1);
+  }
+  return reading.get();
 }
 
 class CertificateFileTest : public ::testing::Test {
@@ -98,7 +114,48 @@ TEST_F(CertificateFileTest, MissingFile) {
 
 TEST_F(CertificateFileTest, Directory) {
   auto f = readCertificateFile(dir_.string());
-  EXPECT_EQ(f.error, "cannot read: Is a directory");
+  EXPECT_EQ(f.error, "cannot read: it is a directory, not a regular file");
+}
+
+TEST_F(CertificateFileTest, FifoAndDevicesAreRefusedWithoutReading) {
+  // A FIFO used to block the read (and with it the probe loop), /dev/zero to fill memory up to
+  // the size limit before failing.
+  const std::string fifo = (dir_ / "fifo.pem").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(readWithin(fifo, /*lenient=*/false).error,
+            "cannot read: it is a FIFO (named pipe), not a regular file");
+  EXPECT_EQ(readWithin(fifo, /*lenient=*/true).error,
+            "cannot read: it is a FIFO (named pipe), not a regular file");
+  EXPECT_EQ(readWithin("/dev/zero", /*lenient=*/true).error,
+            "cannot read: it is a character device, not a regular file");
+}
+
+TEST_F(CertificateFileTest, SizeLimitsOfCertificateFilesAndBundles) {
+  // The same valid PEM, padded with text PEM allows between blocks, around each limit.
+  const std::string pem = slurp(pkiPath("root.pem"));
+  auto padded = [&](std::size_t size) {
+    return write("padded-" + std::to_string(size) + ".pem",
+                 pem + std::string(size - pem.size() - 1, 'x') + "\n");
+  };
+  EXPECT_TRUE(readCertificateFile(padded(kMaxCertificateFileBytes)).ok());
+  EXPECT_EQ(readCertificateFile(padded(kMaxCertificateFileBytes + 1)).error,
+            "cannot read: it is larger than 1 MiB, the limit for a certificate file (it has " +
+                std::to_string(kMaxCertificateFileBytes + 1) + " bytes)");
+  // A bundle may be larger: Debian's is about 215 KiB, 16 MiB leaves room for local additions.
+  EXPECT_TRUE(readCertificateFile(padded(kMaxCertificateFileBytes + 1), /*lenient=*/true).ok());
+  EXPECT_TRUE(readCertificateFile(padded(kMaxCaBundleBytes), /*lenient=*/true).ok());
+  EXPECT_EQ(readCertificateFile(padded(kMaxCaBundleBytes + 1), /*lenient=*/true).error,
+            "cannot read: it is larger than 16 MiB, the limit for a CA bundle (it has " +
+                std::to_string(kMaxCaBundleBytes + 1) + " bytes)");
+}
+
+TEST_F(CertificateFileTest, TheSystemBundleFitsItsLimit) {
+  const std::string system_bundle = "/etc/ssl/certs/ca-certificates.crt";
+  if (!std::filesystem::exists(system_bundle)) {
+    GTEST_SKIP() << system_bundle << " is not installed";
+  }
+  EXPECT_LT(std::filesystem::file_size(system_bundle), kMaxCaBundleBytes);
+  EXPECT_TRUE(readCertificateFile(system_bundle, /*lenient=*/true).ok());
 }
 
 TEST_F(CertificateFileTest, EmptyFile) {
