@@ -87,6 +87,12 @@ struct ChainAnalysisInput {
   std::span<const VerifyError> library_errors;  // from the handshake's verify callback
 };
 
+// One certificate of the trust path as the analyser built it.
+struct TrustPathEntry {
+  int position = -1;  // in the presented chain; -1 for an anchor the server did not present
+  Der der;
+};
+
 struct ChainVerdict {
   std::optional<Reason> reason;  // nullopt = the chain is acceptable
   // Failure: what is wrong, with subject, position and dates. Success: the verified path,
@@ -95,6 +101,10 @@ struct ChainVerdict {
   std::vector<ChainCertificate> chain;         // every parsable presented certificate, in order
   std::optional<std::int64_t> leaf_not_after;  // first end-entity in presented order
   std::optional<std::int64_t> chain_earliest_not_after;  // over all presented certificates
+  // The path from the leaf to the trust anchor that ends it (last), whenever the path reached an
+  // anchor, whatever the verdict; empty when it did not (or nothing could be parsed). Revocation
+  // is checked on it.
+  std::vector<TrustPathEntry> trusted_path;
 
   bool ok() const { return !reason.has_value(); }
 };
