@@ -10,9 +10,13 @@ ProbeEngine::ProbeEngine(UvDispatcher& dispatcher, HealthSink& sink, EngineOptio
     : dispatcher_(dispatcher),
       options_(options),
       resolver_(dispatcher, nullptr),
+      revocation_(dispatcher,
+                  std::make_unique<HttpOverTcp>(dispatcher.loop(), dispatcher, resolver_)),
       prober_(dispatcher.loop(), dispatcher, resolver_),
       runner_(dispatcher, prober_, 1000),
-      reconciler_(dispatcher, runner_, sink) {}
+      reconciler_(dispatcher, runner_, sink) {
+  prober_.setRevocationFetcher(&revocation_);
+}
 
 ProbeEngine::~ProbeEngine() {
   shutdown();
@@ -57,6 +61,7 @@ void ProbeEngine::probeNow(std::shared_ptr<const ProbeTarget> target, bool trace
 void ProbeEngine::shutdown() {
   reconciler_.clear();
   runner_.cancelAll();
+  revocation_.cancelAll();
   resolver_.setLookup(nullptr);  // closes the resolver's sockets and timer
 }
 

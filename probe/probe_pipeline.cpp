@@ -10,6 +10,7 @@
 #include "probe/connect/tcp_stream.h"
 #include "probe/http/http_phase.h"
 #include "probe/probe_trace.h"
+#include "probe/revocation/revocation_step.h"
 #include "probe/tls/tls_stream.h"
 
 namespace bhe {
@@ -63,10 +64,11 @@ class ProbePipeline final : public ActiveProbe {
  public:
   ProbePipeline(uv_loop_t* loop, Dispatcher& dispatcher, Resolver& resolver,
                 std::shared_ptr<const ProbeContext> context, const ProbeRequest& request,
-                ProbeDone done)
+                ProbeDone done, RevocationFetcher* revocation_fetcher)
       : loop_(loop),
         dispatcher_(dispatcher),
         resolver_(resolver),
+        revocation_fetcher_(revocation_fetcher),
         context_(std::move(context)),
         target_(request.target),
         done_(std::move(done)),
@@ -215,8 +217,44 @@ class ProbePipeline final : public ActiveProbe {
              std::to_string(client.presentedChain().size()) +
              " certificates presented: " + describeChain(verdict_->chain);
     });
+    if (target_->check_revocation && revocation_fetcher_ != nullptr &&
+        revocationApplies(*verdict_)) {
+      startRevocation();
+      return;
+    }
     if (!verdict_->ok()) {
       finish(classifyChainVerdict(*verdict_));
+      return;
+    }
+    note(trace_.get(), [&] { return verdict_->details; });
+    startHttp(*tls_);
+  }
+
+  // --- revocation (part of the TLS phase) --------------------------------------------------
+  void startRevocation() {
+    using std::chrono::milliseconds;
+    const milliseconds remaining = target_->timeout - clock_.elapsed();
+    // Fetches end early enough for the verdict to be reported before the probe's deadline.
+    const milliseconds margin = std::max(milliseconds(50), remaining / 10);
+    const milliseconds budget = std::max(milliseconds(0), remaining - margin);
+    note(trace_.get(), [&] {
+      return "checking revocation of the verified path within " + formatDuration(budget);
+    });
+    revocation_ = std::make_unique<RevocationStep>(
+        dispatcher_, *revocation_fetcher_, verdict_->trusted_path, std::nullopt, budget,
+        [this](const RevocationVerdict& verdict) { onRevocation(verdict); });
+    revocation_->start();
+  }
+
+  void onRevocation(const RevocationVerdict& verdict) {
+    if (finished_) {
+      return;
+    }
+    result_.tls->revocation = revocationViews(verdict);
+    revocation_verdict_ = verdict;
+    note(trace_.get(), [&] { return describeRevocation(verdict); });
+    if (auto failure = classifyRevocation(*verdict_, verdict)) {
+      finish(std::move(*failure));
       return;
     }
     note(trace_.get(), [&] { return verdict_->details; });
@@ -243,7 +281,8 @@ class ProbePipeline final : public ActiveProbe {
     }
     result_.success = true;
     result_.details = describeSuccess(outcome.status, peer_, result_.tls ? &*result_.tls : nullptr,
-                                      verdict_ ? &*verdict_ : nullptr);
+                                      verdict_ ? &*verdict_ : nullptr,
+                                      revocation_verdict_ ? &*revocation_verdict_ : nullptr);
     finish(std::nullopt);
   }
 
@@ -284,6 +323,7 @@ class ProbePipeline final : public ActiveProbe {
   uv_loop_t* loop_;
   Dispatcher& dispatcher_;
   Resolver& resolver_;
+  RevocationFetcher* revocation_fetcher_;
   std::shared_ptr<const ProbeContext> context_;
   std::shared_ptr<const ProbeTarget> target_;
   ProbeDone done_;
@@ -297,6 +337,8 @@ class ProbePipeline final : public ActiveProbe {
   const TlsSettings* tls_settings_ = nullptr;
   std::unique_ptr<TlsStream> tls_;
   std::optional<ChainVerdict> verdict_;
+  std::unique_ptr<RevocationStep> revocation_;
+  std::optional<RevocationVerdict> revocation_verdict_;
   std::unique_ptr<HttpPhase> http_;
   bool finished_ = false;
 };
@@ -305,7 +347,7 @@ class ProbePipeline final : public ActiveProbe {
 
 std::unique_ptr<ActiveProbe> PipelineProber::start(const ProbeRequest& request, ProbeDone done) {
   auto pipeline = std::make_unique<ProbePipeline>(loop_, dispatcher_, resolver_, context_, request,
-                                                  std::move(done));
+                                                  std::move(done), revocation_);
   pipeline->start();
   return pipeline;
 }

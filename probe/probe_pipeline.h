@@ -12,6 +12,7 @@
 #include "probe/probe_context.h"
 #include "probe/prober.h"
 #include "probe/resolve/resolver.h"
+#include "probe/revocation/revocation_fetcher.h"
 
 namespace bhe {
 
@@ -23,6 +24,9 @@ class PipelineProber final : public Prober {
 
   // Probes started from now on use `context`; running ones keep theirs.
   void setContext(std::shared_ptr<const ProbeContext> context) { context_ = std::move(context); }
+  // Where revocation answers are fetched and cached (one per process); without one, targets
+  // with check_revocation are probed as if it were off.
+  void setRevocationFetcher(RevocationFetcher* fetcher) { revocation_ = fetcher; }
 
   std::unique_ptr<ActiveProbe> start(const ProbeRequest& request, ProbeDone done) override;
 
@@ -31,6 +35,7 @@ class PipelineProber final : public Prober {
   Dispatcher& dispatcher_;
   Resolver& resolver_;
   std::shared_ptr<const ProbeContext> context_;
+  RevocationFetcher* revocation_ = nullptr;
 };
 
 }  // namespace bhe

@@ -259,6 +259,23 @@ std::optional<Failure> classifyRevocation(const ChainVerdict& chain,
   return std::nullopt;
 }
 
+std::vector<CertificateRevocationView> revocationViews(const RevocationVerdict& revocation) {
+  std::vector<CertificateRevocationView> out;
+  for (const auto& c : revocation.certificates) {
+    CertificateRevocationView view;
+    view.position = c.position;
+    view.state = describeRevocationState(c);
+    for (const auto& a : c.answers) {
+      view.details += (view.details.empty() ? "" : "; ") + describeSourceAnswer(a);
+    }
+    if (c.state == CertificateRevocationStatus::State::kNoInformation) {
+      view.details = "the certificate names no OCSP responder and no CRL distribution point";
+    }
+    out.push_back(std::move(view));
+  }
+  return out;
+}
+
 std::string describeRevocation(const RevocationVerdict& revocation) {
   std::string out;
   for (const auto& c : revocation.certificates) {

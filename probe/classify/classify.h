@@ -72,6 +72,9 @@ std::optional<Failure> classifyRevocation(const ChainVerdict& chain,
 // "revocation: [0] good (OCSP); [1] no revocation information" for a healthy probe's details.
 std::string describeRevocation(const RevocationVerdict& revocation);
 
+// One view per checked certificate, for the chain view of the JSON and the page.
+std::vector<CertificateRevocationView> revocationViews(const RevocationVerdict& revocation);
+
 // "OCSP http://ocsp.example/: connection refused (ECONNREFUSED)".
 std::string describeSourceAnswer(const SourceAnswer& answer);
 
