@@ -190,6 +190,9 @@ class ProbePipeline final : public ActiveProbe {
                                                          : "well-known CA bundle");
     });
     tls_ = std::make_unique<TlsStream>(std::move(tcp_), tls_settings_->context, target_->tls_host);
+    if (checksRevocation()) {
+      tls_->client().requestOcspStapling();
+    }
     tls_->handshake([this](const TlsHandshakeFailure* failure) { onHandshake(failure); });
   }
 
@@ -197,10 +200,48 @@ class ProbePipeline final : public ActiveProbe {
     if (finished_) {
       return;
     }
+    const TlsClient& client = tls_->client();
     if (failure != nullptr) {
+      // A stapled response that says "revoked" ends the handshake inside wolfSSL; the chain was
+      // received, so it is judged like any other and the staple counts as the leaf's answer.
+      if (client.staplingRevoked()) {
+        analyzePresentedChain();
+        if (revocationApplies(*verdict_)) {
+          handshake_failure_ = *failure;
+          startRevocation(StapledOcsp{client.stapledResponse(), false, true});
+          return;
+        }
+        if (!verdict_->ok()) {
+          finish(classifyChainVerdict(*verdict_));
+          return;
+        }
+      }
       finish(classifyTlsHandshakeFailure(*failure));
       return;
     }
+    analyzePresentedChain();
+    note(trace_.get(), [&] {
+      return "TLS established: " + result_.tls->version + " " + result_.tls->cipher + ", " +
+             std::to_string(client.presentedChain().size()) +
+             " certificates presented: " + describeChain(verdict_->chain);
+    });
+    if (checksRevocation() && revocationApplies(*verdict_)) {
+      std::optional<StapledOcsp> stapled;
+      if (!client.stapledResponse().empty() || client.staplingGood()) {
+        stapled = StapledOcsp{client.stapledResponse(), client.staplingGood(), false};
+      }
+      startRevocation(std::move(stapled));
+      return;
+    }
+    if (!verdict_->ok()) {
+      finish(classifyChainVerdict(*verdict_));
+      return;
+    }
+    note(trace_.get(), [&] { return verdict_->details; });
+    startHttp(*tls_);
+  }
+
+  void analyzePresentedChain() {
     const TlsClient& client = tls_->client();
     verdict_ = analyzeChain(ChainAnalysisInput{
         client.presentedChain(), &tls_settings_->context->anchors(), tls_settings_->mode,
@@ -212,26 +253,14 @@ class ProbePipeline final : public ActiveProbe {
     observed.leaf_not_after = verdict_->leaf_not_after;
     observed.chain_earliest_not_after = verdict_->chain_earliest_not_after;
     result_.tls = std::move(observed);
-    note(trace_.get(), [&] {
-      return "TLS established: " + result_.tls->version + " " + result_.tls->cipher + ", " +
-             std::to_string(client.presentedChain().size()) +
-             " certificates presented: " + describeChain(verdict_->chain);
-    });
-    if (target_->check_revocation && revocation_fetcher_ != nullptr &&
-        revocationApplies(*verdict_)) {
-      startRevocation();
-      return;
-    }
-    if (!verdict_->ok()) {
-      finish(classifyChainVerdict(*verdict_));
-      return;
-    }
-    note(trace_.get(), [&] { return verdict_->details; });
-    startHttp(*tls_);
   }
 
   // --- revocation (part of the TLS phase) --------------------------------------------------
-  void startRevocation() {
+  bool checksRevocation() const {
+    return target_->check_revocation && revocation_fetcher_ != nullptr;
+  }
+
+  void startRevocation(std::optional<StapledOcsp> stapled) {
     using std::chrono::milliseconds;
     const milliseconds remaining = target_->timeout - clock_.elapsed();
     // Fetches end early enough for the verdict to be reported before the probe's deadline.
@@ -241,7 +270,7 @@ class ProbePipeline final : public ActiveProbe {
       return "checking revocation of the verified path within " + formatDuration(budget);
     });
     revocation_ = std::make_unique<RevocationStep>(
-        dispatcher_, *revocation_fetcher_, verdict_->trusted_path, std::nullopt, budget,
+        dispatcher_, *revocation_fetcher_, verdict_->trusted_path, std::move(stapled), budget,
         [this](const RevocationVerdict& verdict) { onRevocation(verdict); });
     revocation_->start();
   }
@@ -255,6 +284,10 @@ class ProbePipeline final : public ActiveProbe {
     note(trace_.get(), [&] { return describeRevocation(verdict); });
     if (auto failure = classifyRevocation(*verdict_, verdict)) {
       finish(std::move(*failure));
+      return;
+    }
+    if (handshake_failure_) {  // the staple wolfSSL refused did not hold up as "revoked"
+      finish(classifyTlsHandshakeFailure(*handshake_failure_));
       return;
     }
     note(trace_.get(), [&] { return verdict_->details; });
@@ -339,6 +372,7 @@ class ProbePipeline final : public ActiveProbe {
   std::optional<ChainVerdict> verdict_;
   std::unique_ptr<RevocationStep> revocation_;
   std::optional<RevocationVerdict> revocation_verdict_;
+  std::optional<TlsHandshakeFailure> handshake_failure_;  // a revoked staple ended the handshake
   std::unique_ptr<HttpPhase> http_;
   bool finished_ = false;
 };

@@ -60,9 +60,7 @@ void RevocationStep::advance(Check& check) {
     }
     const PlannedSource source = check.plan[check.next++];
     if (source.source == RevocationSource::kStapledOcsp) {
-      if (record(check, source,
-                 checkOcspResponse(stapled_->response, check.der, check.ca_path, unixNow()),
-                 nullptr, nullptr)) {
+      if (record(check, source, judgeStaple(check), nullptr, nullptr)) {
         check.done = true;
       }
       continue;
@@ -92,6 +90,21 @@ void RevocationStep::advance(Check& check) {
     });
     return;  // onFetched goes on
   }
+}
+
+CheckedAnswer RevocationStep::judgeStaple(const Check& check) const {
+  if (!stapled_->response.empty()) {
+    return checkOcspResponse(stapled_->response, check.der, check.ca_path, unixNow());
+  }
+  CheckedAnswer out;
+  if (stapled_->library_revoked) {
+    out.answer.outcome = SourceAnswer::Outcome::kRevoked;  // time and reason stay unknown
+  } else if (stapled_->library_good) {
+    out.answer.outcome = SourceAnswer::Outcome::kGood;
+  } else {
+    out.answer.failure = SourceFailure::kUnparsable;
+  }
+  return out;
 }
 
 void RevocationStep::onFetched(Check& check, const PlannedSource& source,

@@ -26,7 +26,10 @@ inline constexpr std::chrono::seconds kCurrentWithoutNextUpdate{300};
 
 // What the server stapled for the leaf, as the TLS client saw it.
 struct StapledOcsp {
-  std::string response;  // DER OCSPResponse
+  std::string response;  // DER OCSPResponse; empty when the TLS library did not hand it over
+  // Without the bytes, what wolfSSL concluded from them in the handshake.
+  bool library_good = false;
+  bool library_revoked = false;
 };
 
 class RevocationStep {
@@ -57,6 +60,7 @@ class RevocationStep {
   };
 
   void advance(Check& check);
+  CheckedAnswer judgeStaple(const Check& check) const;
   void onFetched(Check& check, const PlannedSource& source, const HttpFetchRequest& request,
                  const HttpFetchResult& result);
   bool record(Check& check, const PlannedSource& source, CheckedAnswer checked,

@@ -133,6 +133,21 @@ class TlsClient {
   // Every (error, depth) the verify callback saw, in the order wolfSSL reported them.
   const std::vector<VerifyError>& verifyErrors() const { return verify_errors_; }
 
+  // --- OCSP stapling (revocation checking) ---------------------------------------------------
+  // Before start(): sends status_request, so the server may staple an OCSP response for its
+  // certificate. wolfSSL then judges that response itself: a revoked one fails the handshake
+  // with staplingRevoked() true (the presented chain is still kept), a bad one fails it too.
+  void requestOcspStapling();
+  bool ocspStaplingRequested() const { return stapling_requested_; }
+  // Established: the server stapled a response that wolfSSL accepted as good.
+  bool staplingGood() const;
+  // The handshake failed because the stapled response says the certificate is revoked.
+  bool staplingRevoked() const;
+  // The stapled OCSPResponse (DER) as received; wolfSSL hands it over only under TLS 1.2
+  // (TLS 1.3 carries it inside the encrypted Certificate message, out of the message callback's
+  // reach), so under TLS 1.3 this stays empty and staplingGood()/staplingRevoked() tell.
+  const std::string& stapledResponse() const { return stapled_response_; }
+
   std::string version() const;  // "TLSv1.3"; empty before the handshake is done
   std::string cipher() const;
   std::uint64_t bytesReceived() const { return bytes_received_; }
@@ -142,6 +157,8 @@ class TlsClient {
   static int recvCallback(WOLFSSL* ssl, char* buf, int size, void* ctx);
   static int sendCallback(WOLFSSL* ssl, char* buf, int size, void* ctx);
   static int verifyCallback(int preverify, WOLFSSL_X509_STORE_CTX* store);
+  static void messageCallback(int write_p, int version, int content_type, const void* buf,
+                              std::size_t len, WOLFSSL* ssl, void* arg);
 
   void fail(int code, std::string text);
   void failFromWolfSsl(int ret, std::string_view during);
@@ -161,6 +178,8 @@ class TlsClient {
   bool close_notify_ = false;
   std::vector<Der> chain_;
   std::vector<VerifyError> verify_errors_;
+  bool stapling_requested_ = false;
+  std::string stapled_response_;
 };
 
 }  // namespace bhe

@@ -142,14 +142,21 @@ class Peers:
         with open(out, "rb") as f:
             return 200, "application/pkix-crl", f.read()
 
-    def backend(self, name, cert, chain="rv-chain-int.pem", extra=()):
+    def backend(self, name, cert, chain, extra=()):
         port = free_port()
-        self.procs.append(start(
+        log = open(self.file(f"s_server-{name}.log"), "w")
+        self.procs.append(subprocess.Popen(
             ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-www", "-no-CAfile",
              "-no-CApath", "-no-CAstore", "-cert", self.file(cert), "-key", self.file("rv-leaf.key"),
-             "-cert_chain", self.file(chain), *extra]))
+             "-cert_chain", self.file(chain), *[self.file(a) if a.endswith(".der") else a
+                                               for a in extra]],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=ENV))
         self.backends[name] = port
         return port
+
+    def backend_log(self, name):
+        with open(self.file(f"s_server-{name}.log")) as f:
+            return f.read()
 
     def close(self):
         for p in self.procs:
@@ -164,7 +171,7 @@ class Peers:
         self.silent.close()
 
 
-# name -> (certificate, chain, check_revocation, reason or None, details substrings)
+# name -> (certificate, chain, check_revocation, reason or None, details substrings, s_server flags)
 def scenarios(peers):
     ocsp = f"http://127.0.0.1:{peers.ocsp_port}"
     crl = f"http://127.0.0.1:{peers.crl_port}"
@@ -196,7 +203,27 @@ def scenarios(peers):
                           "Unrelated OCSP Signer,O=BHE Other, which is neither the issuer"]),
         "short_crl": ("rv-crl-short.pem", "rv-chain-int.pem", True, None,
                       ["revocation: [0] good (CRL); [1] good (OCSP)"]),
-        "off": ("rv-off.pem", "rv-chain-int.pem", False, None, ["verified: "]),
+        # The leaves below name only a refused responder: only the staple can answer for them.
+        "stapled_good": ("rv-staple-good.pem", "rv-chain-int.pem", True, None,
+                         ["revocation: [0] good (stapled OCSP); [1] good (OCSP)"],
+                         ("-status_file", "ocsp-rv-staple-good.der", "-status_verbose")),
+        "stapled_good_tls12": ("rv-staple-good.pem", "rv-chain-int.pem", True, None,
+                               ["revocation: [0] good (stapled OCSP); [1] good (OCSP)"],
+                               ("-status_file", "ocsp-rv-staple-good.der", "-tls1_2")),
+        "stapled_revoked": ("rv-staple-revoked.pem", "rv-chain-int.pem", True, "tls_cert_revoked",
+                            [f"{LEAF} is revoked: stapled OCSP: revoked at ",
+                             ", reason keyCompromise (1)"],
+                            ("-status_file", "ocsp-rv-staple-revoked.der", "-tls1_2")),
+        # TLS 1.3: wolfSSL keeps the stapled bytes to itself, only its verdict is known.
+        "stapled_revoked_tls13": ("rv-staple-revoked.pem", "rv-chain-int.pem", True,
+                                  "tls_cert_revoked",
+                                  [f"{LEAF} is revoked: stapled OCSP: revoked (revocation time "
+                                   "not given)"],
+                                  ("-status_file", "ocsp-rv-staple-revoked.der", "-tls1_3")),
+        # Would staple if asked (a response for another certificate, which would fail the
+        # handshake): with check_revocation = false nothing is asked.
+        "off": ("rv-off.pem", "rv-chain-int.pem", False, None, ["verified: "],
+                ("-status_file", "ocsp-rv-staple-good.der", "-status_verbose")),
     }
 
 
@@ -215,8 +242,8 @@ def test_revocation_scenarios():
     try:
         table = scenarios(peers)
         settings = ""
-        for name, (cert, chain, check, _, _) in table.items():
-            port = peers.backend(name, cert, chain)
+        for name, (cert, chain, check, _, _, *extra) in table.items():
+            port = peers.backend(name, cert, chain, *extra)
             settings += (f'\n[[backend_settings]]\nname = "{name}"\nprotocol = "https"\n'
                          f'port = {port}\nhost_name = "good.test"\nprobe = "p"\n'
                          f'trusted_root_certificates = ["{peers.file("rv-root.pem")}"]\n'
@@ -241,7 +268,7 @@ timeout = "3s"
             def settled(m):
                 return all(m.value("backend_health_probes_total", settings=n,
                                    result=reason or "success")
-                           for n, (_, _, _, reason, _) in table.items())
+                           for n, (_, _, _, reason, *_) in table.items())
 
             exporter.wait_for(settled, timeout=40, what="every scenario probed")
             # Long enough for the short CRL to expire and be fetched again a few times.
@@ -251,7 +278,7 @@ timeout = "3s"
             servers = {c["backendHttpSettings"]["name"]: c["servers"][0]
                        for c in doc["backendAddressPools"][0]["backendHttpSettingsCollection"]}
             problems = []
-            for name, (_, _, check, reason, details) in table.items():
+            for name, (_, _, check, reason, details, *_) in table.items():
                 entry = servers[name]
                 got_state = m.series("backend_health_server_state", settings=name)
                 if got_state != expected_state_series("rv", name, "127.0.0.1", state_of(reason)):
@@ -284,8 +311,13 @@ timeout = "3s"
             assert chain[0]["revocation"] == "unknown", chain
             assert servers["unreachable"]["health"] == "Unknown"
 
-            # check_revocation = false: its own endpoints were never asked.
+            # check_revocation = false: its own endpoints were never asked, nor was a staple.
             assert peers.ocsp.count("/off") == 0 and peers.crl.count("/off.crl") == 0
+            assert "cert_status" not in peers.backend_log("off"), peers.backend_log("off")
+            # ... while a backend asked for a staple logs it (so the check above can fail).
+            assert "cert_status" in peers.backend_log("stapled_good")
+            chain = servers["stapled_good"]["lastProbe"]["tls"]["chain"]
+            assert chain[0]["revocation"] == "good (stapled OCSP)", chain
             # One answer serves every target: the intermediates' status was asked once each
             # (rv-int for eight targets, the revoked intermediate for one) and then kept.
             assert peers.ocsp.count("/root") == 2, peers.ocsp.counts
