@@ -271,7 +271,7 @@ class ProbePipeline final : public ActiveProbe {
     });
     revocation_ = std::make_unique<RevocationStep>(
         dispatcher_, *revocation_fetcher_, verdict_->trusted_path, std::move(stapled), budget,
-        [this](const RevocationVerdict& verdict) { onRevocation(verdict); });
+        [this](const RevocationVerdict& verdict) { onRevocation(verdict); }, trace_.get());
     revocation_->start();
   }
 

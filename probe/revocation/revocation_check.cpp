@@ -269,8 +269,9 @@ CheckedAnswer checkOcspResponse(std::string_view response, const Der& certificat
     return revokedAnswer(findOcspRevocation(bytesOf(response), serialOf(cert.get())), next);
   }
   return failure(SourceFailure::kBadSignature,
-                 "its signature does not verify with the key of the issuer " +
-                     std::string(includes_signer ? "or of the responder it names" : ""));
+                 includes_signer ? "its signature does not verify with the key of the responder "
+                                   "certificate it includes, or that certificate with the issuer's"
+                                 : "its signature does not verify with the issuer's key");
 }
 
 std::optional<std::int64_t> crlNextUpdate(std::string_view crl) {

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "pki/x509.h"
+#include "probe/classify/classify.h"
 
 namespace bhe {
 namespace {
@@ -15,12 +16,13 @@ std::int64_t unixNow() {
 
 RevocationStep::RevocationStep(Dispatcher& dispatcher, RevocationFetcher& fetcher,
                                std::vector<TrustPathEntry> path, std::optional<StapledOcsp> stapled,
-                               std::chrono::milliseconds budget, Done done)
+                               std::chrono::milliseconds budget, Done done, ProbeTrace* trace)
     : dispatcher_(dispatcher),
       fetcher_(fetcher),
       stapled_(std::move(stapled)),
       deadline_(dispatcher.now() + budget),
-      done_(std::move(done)) {
+      done_(std::move(done)),
+      trace_(trace) {
   // The last entry is the trust anchor: trusted by configuration, never checked.
   for (std::size_t i = 0; i + 1 < path.size(); ++i) {
     auto check = std::make_unique<Check>();
@@ -147,6 +149,10 @@ bool RevocationStep::record(Check& check, const PlannedSource& source, CheckedAn
       fetcher_.forget(*request);  // a kept body that no longer answers is fetched anew
     }
   }
+  note(trace_, [&] {
+    return "revocation of [" + std::to_string(check.facts.position) + "] " + check.facts.subject +
+           ": " + describeSourceAnswer(answer);
+  });
   check.facts.answers.push_back(std::move(answer));
   return definite;
 }

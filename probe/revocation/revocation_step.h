@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/dispatcher.h"
+#include "probe/probe_trace.h"
 #include "probe/revocation/revocation_check.h"
 #include "probe/revocation/revocation_decision.h"
 #include "probe/revocation/revocation_fetcher.h"
@@ -41,7 +42,7 @@ class RevocationStep {
   // start() returns (nothing to fetch), unless the step is destroyed first.
   RevocationStep(Dispatcher& dispatcher, RevocationFetcher& fetcher,
                  std::vector<TrustPathEntry> path, std::optional<StapledOcsp> stapled,
-                 std::chrono::milliseconds budget, Done done);
+                 std::chrono::milliseconds budget, Done done, ProbeTrace* trace = nullptr);
   ~RevocationStep();
   RevocationStep(const RevocationStep&) = delete;
   RevocationStep& operator=(const RevocationStep&) = delete;
@@ -72,6 +73,7 @@ class RevocationStep {
   std::optional<StapledOcsp> stapled_;
   MonoTime deadline_;
   Done done_;
+  ProbeTrace* trace_;  // /probe?debug=true: one line per source consulted
   std::vector<std::unique_ptr<Check>> checks_;
   bool finished_ = false;
 };

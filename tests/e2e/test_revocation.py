@@ -239,6 +239,7 @@ def state_of(reason):
 
 def test_revocation_scenarios():
     peers = Peers()
+    crl_url = f"http://127.0.0.1:{peers.crl_port}"
     try:
         table = scenarios(peers)
         settings = ""
@@ -328,6 +329,17 @@ timeout = "3s"
                   f"{peers.ocsp.counts}; CRL server {peers.crl.counts}")
             assert probes >= 8, probes
             assert 2 <= fetched <= probes / 2, (fetched, probes)
+            # The step-by-step log of a debug probe names every source consulted.
+            status, body, _ = exporter.get(
+                "/probe?pool=rv&settings=crl_fallback&server=127.0.0.1&debug=true")
+            assert status == 200, body
+            for expected in (
+                    "checking revocation of the verified path within ",
+                    "revocation of [0] CN=good.test,O=BHE Test: OCSP "
+                    f"http://127.0.0.1:{peers.refused_port}/: connection refused (ECONNREFUSED)",
+                    f"revocation of [0] CN=good.test,O=BHE Test: CRL {crl_url}/int.crl: good",
+                    "revocation: [0] good (CRL); [1] good (OCSP)"):
+                assert expected in body, (expected, body)
             # A failed answer is not kept: every probe asks again, once.
             bad = m.value("backend_health_probes_total", settings="badly_signed",
                           result="tls_revocation_unknown")
