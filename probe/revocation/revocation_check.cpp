@@ -179,8 +179,8 @@ std::string buildOcspRequest(const Der& certificate, const Der& issuer) {
   if (!id || !request) {
     return {};
   }
-  // add0 takes ownership of the copy.
-  if (wolfSSL_OCSP_request_add0_id(request.get(), wolfSSL_OCSP_CERTID_dup(id.get())) == nullptr) {
+  // Despite its name, wolfSSL 5.5.4's add0 copies the id's fields and keeps no reference to it.
+  if (wolfSSL_OCSP_request_add0_id(request.get(), id.get()) == nullptr) {
     return {};
   }
   // wolfSSL 5.5.4 never allocates here: a null buffer asks for the size, then it writes into
@@ -250,7 +250,7 @@ CheckedAnswer checkOcspResponse(std::string_view response, const Der& certificat
   CertManagerPtr cm = certManagerWith(includes_signer ? ca_path : ca_path.first(1));
   std::unique_ptr<OcspRequest, OcspRequestFree> request(wolfSSL_OCSP_REQUEST_new());
   if (!cm || !request || wolfSSL_CertManagerEnableOCSP(cm.get(), 0) != WOLFSSL_SUCCESS ||
-      wolfSSL_OCSP_request_add0_id(request.get(), wolfSSL_OCSP_CERTID_dup(id.get())) == nullptr) {
+      wolfSSL_OCSP_request_add0_id(request.get(), id.get()) == nullptr) {  // copies, see above
     return failure(SourceFailure::kUnparsable, "wolfSSL could not set up the check");
   }
   std::string copy(response);  // wolfSSL takes a non-const buffer

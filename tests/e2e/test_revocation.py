@@ -9,6 +9,7 @@ Runs in a network namespace of its own: `openssl ocsp -port` listens on every in
 import http.client
 import http.server
 import os
+import shutil
 import socketserver
 import subprocess
 import sys
@@ -169,6 +170,7 @@ class Peers:
         self.ocsp.shutdown()
         self.crl.shutdown()
         self.silent.close()
+        shutil.rmtree(self.pki, ignore_errors=True)
 
 
 # name -> (certificate, chain, check_revocation, reason or None, details substrings, s_server flags)

@@ -12,8 +12,8 @@
 namespace bhe {
 namespace {
 
-using test::bytes;
-using test::cert;
+using test::revocation_pki::bytes;
+using test::revocation_pki::cert;
 
 std::int64_t now() {
   return static_cast<std::int64_t>(std::time(nullptr));

@@ -15,9 +15,9 @@
 #include "pki/certificate_file.h"
 #include "pki/x509.h"
 
-namespace bhe::test {
+namespace bhe::test::revocation_pki {
 
-inline const std::string& pkiDir() {
+inline const std::string& directory() {
   static const std::string dir = [] {
     const char* from_ctest = std::getenv("BHE_REVOCATION_PKI_DIR");
     if (from_ctest != nullptr &&
@@ -34,13 +34,19 @@ inline const std::string& pkiDir() {
     if (std::system(cmd.c_str()) != 0) {
       throw std::runtime_error("make-revocation-pki.sh failed");
     }
+    static std::string generated;
+    generated = tmpl;
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(generated, ec);
+    });
     return tmpl;
   }();
   return dir;
 }
 
 inline Der cert(const std::string& name) {
-  CertificateFile file = readCertificateFile(pkiDir() + "/" + name);
+  CertificateFile file = readCertificateFile(directory() + "/" + name);
   if (!file.ok()) {
     throw std::runtime_error(name + ": " + file.error);
   }
@@ -48,11 +54,11 @@ inline Der cert(const std::string& name) {
 }
 
 inline std::string bytes(const std::string& name) {
-  std::ifstream f(pkiDir() + "/" + name, std::ios::binary);
+  std::ifstream f(directory() + "/" + name, std::ios::binary);
   if (!f) {
     throw std::runtime_error("cannot read " + name);
   }
   return {std::istreambuf_iterator<char>(f), {}};
 }
 
-}  // namespace bhe::test
+}  // namespace bhe::test::revocation_pki

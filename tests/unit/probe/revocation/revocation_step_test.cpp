@@ -14,9 +14,9 @@ namespace bhe {
 namespace {
 
 using namespace std::chrono_literals;
-using test::bytes;
-using test::cert;
 using test::FakeHttpFetcher;
+using test::revocation_pki::bytes;
+using test::revocation_pki::cert;
 using State = CertificateRevocationStatus::State;
 
 class RevocationStepTest : public ::testing::Test {
