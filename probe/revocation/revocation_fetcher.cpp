@@ -313,7 +313,33 @@ void RevocationFetcher::keep(const HttpFetchRequest& request,
   if (until <= dispatcher_.now()) {
     return;
   }
-  kept_[{request.url, request.post_body}] = Kept{std::move(body), until};
+  Kept& kept = kept_[{request.url, request.post_body}];
+  if (kept.body != body) {  // a new body: what the old one said no longer counts
+    kept.verdicts.clear();
+    kept.body = std::move(body);
+  }
+  kept.until = until;
+}
+
+void RevocationFetcher::keepVerdict(const HttpFetchRequest& request, const Der& certificate,
+                                    const CheckedAnswer& verdict) {
+  auto it = kept_.find({request.url, request.post_body});
+  if (it != kept_.end()) {
+    it->second.verdicts[certificate] = verdict;
+  }
+}
+
+std::optional<CheckedAnswer> RevocationFetcher::keptVerdict(const HttpFetchRequest& request,
+                                                            const Der& certificate) const {
+  auto it = kept_.find({request.url, request.post_body});
+  if (it == kept_.end() || it->second.until <= dispatcher_.now()) {
+    return std::nullopt;
+  }
+  auto verdict = it->second.verdicts.find(certificate);
+  if (verdict == it->second.verdicts.end()) {
+    return std::nullopt;
+  }
+  return verdict->second;
 }
 
 void RevocationFetcher::cancelAll() {

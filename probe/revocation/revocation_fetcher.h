@@ -21,6 +21,7 @@
 
 #include "common/dispatcher.h"
 #include "probe/resolve/resolver.h"
+#include "probe/revocation/revocation_check.h"
 #include "probe/revocation/revocation_decision.h"
 
 namespace bhe {
@@ -104,6 +105,13 @@ class RevocationFetcher {
             MonoTime current_until);
   // Drops a kept body that turned out not to answer (badly signed, stale, ...).
   void forget(const HttpFetchRequest& request);
+
+  // What a kept body said about one certificate, so that later probes skip parsing and
+  // verifying it again (about a millisecond per certificate); kept as long as the body.
+  void keepVerdict(const HttpFetchRequest& request, const Der& certificate,
+                   const CheckedAnswer& verdict);
+  std::optional<CheckedAnswer> keptVerdict(const HttpFetchRequest& request,
+                                           const Der& certificate) const;
   // Ends every fetch in flight (shutdown); their waiters hear nothing.
   void cancelAll();
 
@@ -116,6 +124,7 @@ class RevocationFetcher {
   struct Kept {
     std::shared_ptr<const std::string> body;
     MonoTime until;
+    std::map<Der, CheckedAnswer> verdicts;  // by certificate (DER)
   };
   struct InFlight {
     std::unique_ptr<PendingFetch> fetch;

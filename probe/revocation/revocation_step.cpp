@@ -75,6 +75,12 @@ void RevocationStep::advance(Check& check) {
     } else {
       request.max_bytes = kMaxCrlBytes;
     }
+    if (auto known = fetcher_.keptVerdict(request, check.der)) {
+      if (record(check, source, std::move(*known), nullptr, nullptr)) {
+        check.done = true;
+      }
+      continue;
+    }
     request.timeout = delayUntil(dispatcher_.now(), deadline_);
     if (request.timeout.count() == 0) {
       CheckedAnswer timed_out;
@@ -132,7 +138,7 @@ void RevocationStep::onFetched(Check& check, const PlannedSource& source,
 bool RevocationStep::record(Check& check, const PlannedSource& source, CheckedAnswer checked,
                             const HttpFetchRequest* request,
                             const std::shared_ptr<const std::string>& body) {
-  SourceAnswer answer = std::move(checked.answer);
+  SourceAnswer answer = checked.answer;  // `checked` may be kept as it is
   answer.source = source.source;
   answer.endpoint =
       source.source == RevocationSource::kStapledOcsp ? "stapled by the server" : source.url;
@@ -145,6 +151,7 @@ bool RevocationStep::record(Check& check, const PlannedSource& source, CheckedAn
               ? std::chrono::seconds(std::max<std::int64_t>(0, *checked.next_update - now))
               : std::chrono::seconds(kCurrentWithoutNextUpdate);
       fetcher_.keep(*request, body, dispatcher_.now() + lifetime);
+      fetcher_.keepVerdict(*request, check.der, checked);
     } else {
       fetcher_.forget(*request);  // a kept body that no longer answers is fetched anew
     }

@@ -140,6 +140,33 @@ TEST_F(RevocationFetcherTest, ForgetDropsAKeptAnswer) {
   EXPECT_EQ(started_->size(), 2u);
 }
 
+TEST_F(RevocationFetcherTest, VerdictsAreKeptWithTheirBodyAndGoWithIt) {
+  std::vector<HttpFetchResult> heard;
+  auto w = wait(request(), heard);
+  answer(0, FakeHttpFetcher::body("crl v1"));
+  const Der leaf{1, 2, 3};
+  const Der other{4, 5, 6};
+  CheckedAnswer good;
+  good.answer.outcome = SourceAnswer::Outcome::kGood;
+  fetcher_->keepVerdict(request(), leaf, good);  // no body kept yet: nothing to attach to
+  EXPECT_FALSE(fetcher_->keptVerdict(request(), leaf).has_value());
+
+  fetcher_->keep(request(), heard[0].body, dispatcher_.now() + 60s);
+  fetcher_->keepVerdict(request(), leaf, good);
+  ASSERT_TRUE(fetcher_->keptVerdict(request(), leaf).has_value());
+  EXPECT_EQ(fetcher_->keptVerdict(request(), leaf)->answer.outcome, SourceAnswer::Outcome::kGood);
+  EXPECT_FALSE(fetcher_->keptVerdict(request(), other).has_value());
+  // The same body kept again (another certificate's check): the verdicts stay.
+  fetcher_->keep(request(), heard[0].body, dispatcher_.now() + 60s);
+  EXPECT_TRUE(fetcher_->keptVerdict(request(), leaf).has_value());
+  // A new body: they go.
+  fetcher_->keep(request(), std::make_shared<const std::string>("crl v2"), dispatcher_.now() + 60s);
+  EXPECT_FALSE(fetcher_->keptVerdict(request(), leaf).has_value());
+  fetcher_->keepVerdict(request(), leaf, good);
+  dispatcher_.advance(61s);  // and they expire with the body
+  EXPECT_FALSE(fetcher_->keptVerdict(request(), leaf).has_value());
+}
+
 TEST_F(RevocationFetcherTest, EachWaiterHasItsOwnTimeout) {
   std::vector<HttpFetchResult> slow, quick;
   auto ws = wait(request("http://127.0.0.1:1/int.crl", 5000ms), slow);
