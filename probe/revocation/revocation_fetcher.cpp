@@ -321,6 +321,22 @@ void RevocationFetcher::keep(const HttpFetchRequest& request,
   kept.until = until;
 }
 
+const std::string& RevocationFetcher::ocspRequest(const Der& certificate, const Der& issuer) {
+  // Certificates come and go with the config and their servers' renewals; a bound keeps the
+  // memory of past ones from growing forever.
+  constexpr std::size_t kMaxRememberedRequests = 50000;
+  auto key = std::make_pair(certificate, issuer);
+  auto it = ocsp_requests_.find(key);
+  if (it != ocsp_requests_.end()) {
+    return it->second;
+  }
+  if (ocsp_requests_.size() >= kMaxRememberedRequests) {
+    ocsp_requests_.clear();
+  }
+  return ocsp_requests_.emplace(std::move(key), buildOcspRequest(certificate, issuer))
+      .first->second;
+}
+
 void RevocationFetcher::keepVerdict(const HttpFetchRequest& request, const Der& certificate,
                                     const CheckedAnswer& verdict) {
   auto it = kept_.find({request.url, request.post_body});

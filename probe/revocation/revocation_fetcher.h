@@ -115,6 +115,10 @@ class RevocationFetcher {
   // Ends every fetch in flight (shutdown); their waiters hear nothing.
   void cancelAll();
 
+  // The OCSP request for `certificate` issued by `issuer` (buildOcspRequest), built once: it is
+  // the key of the kept answers, looked up on every probe.
+  const std::string& ocspRequest(const Der& certificate, const Der& issuer);
+
   std::size_t keptAnswers() const { return kept_.size(); }
   std::size_t fetchesInFlight() const { return in_flight_.size(); }
   std::uint64_t fetchesStarted() const { return fetches_started_; }
@@ -137,6 +141,7 @@ class RevocationFetcher {
   std::unique_ptr<HttpFetcher> wire_;
   std::map<Key, Kept> kept_;
   std::map<Key, InFlight> in_flight_;
+  std::map<std::pair<Der, Der>, std::string> ocsp_requests_;
   std::uint64_t fetches_started_ = 0;
   // Alive while this object is: tasks posted for kept answers check it first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

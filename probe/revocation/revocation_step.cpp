@@ -70,8 +70,15 @@ void RevocationStep::advance(Check& check) {
     HttpFetchRequest request;
     request.url = source.url;
     if (source.source == RevocationSource::kOcsp) {
-      request.post_body = buildOcspRequest(check.der, check.ca_path.front());
+      request.post_body = fetcher_.ocspRequest(check.der, check.ca_path.front());
       request.max_bytes = kMaxOcspResponseBytes;
+      if (request.post_body.empty()) {
+        CheckedAnswer unbuildable;
+        unbuildable.answer.failure = SourceFailure::kUnparsable;
+        unbuildable.answer.failure_detail = "no OCSP request can be built for this certificate";
+        record(check, source, std::move(unbuildable), nullptr, nullptr);
+        continue;
+      }
     } else {
       request.max_bytes = kMaxCrlBytes;
     }
