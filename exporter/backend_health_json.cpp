@@ -36,12 +36,23 @@ nlohmann::json probeResultJson(const ProbeResult& r) {
   if (r.tls) {
     nlohmann::json chain = nlohmann::json::array();
     for (const auto& c : r.tls->chain) {
-      chain.push_back({{"position", c.position},
-                       {"subject", c.subject},
-                       {"issuer", c.issuer},
-                       {"notBefore", formatUtc(c.not_before)},
-                       {"notAfter", formatUtc(c.not_after)},
-                       {"isCA", c.is_ca}});
+      nlohmann::json entry = {{"position", c.position},
+                              {"subject", c.subject},
+                              {"issuer", c.issuer},
+                              {"notBefore", formatUtc(c.not_before)},
+                              {"notAfter", formatUtc(c.not_after)},
+                              {"isCA", c.is_ca},
+                              {"revocation", nullptr},
+                              {"revocationDetails", nullptr}};
+      // Null unless revocation was checked and the certificate is on the verified path (the
+      // trust anchor itself is never checked).
+      for (const auto& view : r.tls->revocation) {
+        if (view.position == c.position) {
+          entry["revocation"] = view.state;
+          entry["revocationDetails"] = view.details;
+        }
+      }
+      chain.push_back(std::move(entry));
     }
     j["tls"] = {{"version", r.tls->version}, {"cipher", r.tls->cipher}, {"chain", chain}};
   }

@@ -10,9 +10,13 @@ ProbeEngine::ProbeEngine(UvDispatcher& dispatcher, HealthSink& sink, EngineOptio
     : dispatcher_(dispatcher),
       options_(options),
       resolver_(dispatcher, nullptr),
+      revocation_(dispatcher,
+                  std::make_unique<HttpOverTcp>(dispatcher.loop(), dispatcher, resolver_)),
       prober_(dispatcher.loop(), dispatcher),
       runner_(dispatcher, prober_, 1000),
-      reconciler_(dispatcher, resolver_, runner_, sink) {}
+      reconciler_(dispatcher, resolver_, runner_, sink) {
+  prober_.setRevocationFetcher(&revocation_);
+}
 
 ProbeEngine::~ProbeEngine() {
   shutdown();
@@ -70,6 +74,7 @@ void ProbeEngine::shutdown() {
   reconciler_.clear();
   on_demand_.clear();  // their probes are cancelled; their `done` never runs
   runner_.cancelAll();
+  revocation_.cancelAll();
   resolver_.setLookup(nullptr);  // closes the resolver's sockets and timer
 }
 

@@ -58,6 +58,7 @@ class ProbeEngine {
   UvDispatcher& dispatcher_;
   EngineOptions options_;
   Resolver resolver_;
+  RevocationFetcher revocation_;  // OCSP/CRL answers, shared by every probe of the process
   std::vector<std::string> dns_servers_;
   bool configured_ = false;
   std::shared_ptr<const ProbeContext> context_;

@@ -11,6 +11,7 @@
 #include "probe/connect/tcp_stream.h"
 #include "probe/http/http_phase.h"
 #include "probe/probe_trace.h"
+#include "probe/revocation/revocation_step.h"
 #include "probe/tls/tls_stream.h"
 
 namespace bhe {
@@ -67,9 +68,10 @@ class ProbePipeline final : public ActiveProbe {
  public:
   ProbePipeline(uv_loop_t* loop, Dispatcher& dispatcher,
                 std::shared_ptr<const ProbeContext> context, const ProbeRequest& request,
-                ProbeDone done)
+                ProbeDone done, RevocationFetcher* revocation_fetcher)
       : loop_(loop),
         dispatcher_(dispatcher),
+        revocation_fetcher_(revocation_fetcher),
         context_(std::move(context)),
         target_(request.target),
         request_(request),
@@ -151,6 +153,9 @@ class ProbePipeline final : public ActiveProbe {
     }
     tls_ = std::make_unique<TlsStream>(std::move(tcp_), tls_settings_->context, target_->tls_host,
                                        hint);
+    if (checksRevocation()) {
+      tls_->client().requestOcspStapling();
+    }
     tls_->handshake([this](const TlsHandshakeFailure* failure) { onHandshake(failure); });
   }
 
@@ -158,10 +163,50 @@ class ProbePipeline final : public ActiveProbe {
     if (finished_) {
       return;
     }
+    const TlsClient& client = tls_->client();
     if (failure != nullptr) {
+      // A stapled response that says "revoked" ends the handshake inside wolfSSL; the chain was
+      // received, so it is judged like any other and the staple counts as the leaf's answer.
+      if (client.staplingRevoked()) {
+        analyzePresentedChain();
+        if (revocationApplies(*verdict_)) {
+          handshake_failure_ = *failure;
+          startRevocation(StapledOcsp{client.stapledResponse(), false, true});
+          return;
+        }
+        if (!verdict_->ok()) {
+          finish(classifyChainVerdict(*verdict_));
+          return;
+        }
+      }
       finish(classifyTlsHandshakeFailure(*failure));
       return;
     }
+    analyzePresentedChain();
+    note(trace_.get(), [&] {
+      return "TLS established: " + result_.tls->version + " " + result_.tls->cipher + ", " +
+             std::to_string(client.presentedChain().size()) +
+             " certificates presented: " + describeChain(verdict_->chain);
+    });
+    if (checksRevocation() && revocationApplies(*verdict_)) {
+      std::optional<StapledOcsp> stapled;
+      if (!client.stapledResponse().empty() || client.staplingGood()) {
+        stapled = StapledOcsp{client.stapledResponse(), client.staplingGood(), false};
+      }
+      startRevocation(std::move(stapled));
+      return;
+    }
+    if (!verdict_->ok()) {
+      finish(classifyChainVerdict(*verdict_));
+      return;
+    }
+    noteVerdict();
+    startHttp(*tls_);
+  }
+
+  // The verdict on the presented chain, as the settings' switches want it, through the target's
+  // memo when it has one; and the chain view of the result.
+  void analyzePresentedChain() {
     const TlsClient& client = tls_->client();
     const ChainAnalysisInput input{client.presentedChain(),
                                    &tls_settings_->context->anchors(),
@@ -169,9 +214,8 @@ class ProbePipeline final : public ActiveProbe {
                                    target_->tls_host,
                                    static_cast<std::int64_t>(std::time(nullptr)),
                                    client.verifyErrors()};
-    bool reused = false;
     TlsTargetMemory* memory = request_.tls_memory.get();
-    if (memory != nullptr) {
+    if (memory != nullptr && client.state() == TlsClient::State::kEstablished) {
       memory->peer = client.hintForNextHandshake();
     }
     verdict_ = judgeChain(
@@ -181,7 +225,7 @@ class ProbePipeline final : public ActiveProbe {
             return analyzeChain(in);
           }
           ChainVerdict v = memory->chain_verdict.analyze(in);
-          reused = memory->chain_verdict.lastReused();
+          verdict_reused_ = memory->chain_verdict.lastReused();
           return v;
         });
     TlsObservation observed;
@@ -191,19 +235,51 @@ class ProbePipeline final : public ActiveProbe {
     observed.leaf_not_after = verdict_->leaf_not_after;
     observed.chain_earliest_not_after = verdict_->chain_earliest_not_after;
     result_.tls = std::move(observed);
-    note(trace_.get(), [&] {
-      return "TLS established: " + result_.tls->version + " " + result_.tls->cipher + ", " +
-             std::to_string(client.presentedChain().size()) +
-             " certificates presented: " + describeChain(verdict_->chain);
-    });
-    if (!verdict_->ok()) {
-      finish(classifyChainVerdict(*verdict_));
-      return;
-    }
+  }
+
+  void noteVerdict() {
     note(trace_.get(), [&] {
       return verdict_->details +
-             (reused ? " (same chain as the previous probe: verdict reused)" : "");
+             (verdict_reused_ ? " (same chain as the previous probe: verdict reused)" : "");
     });
+  }
+
+  // --- revocation (part of the TLS phase) --------------------------------------------------
+  bool checksRevocation() const {
+    return target_->check_revocation && revocation_fetcher_ != nullptr;
+  }
+
+  void startRevocation(std::optional<StapledOcsp> stapled) {
+    using std::chrono::milliseconds;
+    const milliseconds remaining = target_->timeout - clock_.elapsed();
+    // Fetches end early enough for the verdict to be reported before the probe's deadline.
+    const milliseconds margin = std::max(milliseconds(50), remaining / 10);
+    const milliseconds budget = std::max(milliseconds(0), remaining - margin);
+    note(trace_.get(), [&] {
+      return "checking revocation of the verified path within " + formatDuration(budget);
+    });
+    revocation_ = std::make_unique<RevocationStep>(
+        dispatcher_, *revocation_fetcher_, verdict_->trusted_path, std::move(stapled), budget,
+        [this](const RevocationVerdict& verdict) { onRevocation(verdict); }, trace_.get());
+    revocation_->start();
+  }
+
+  void onRevocation(const RevocationVerdict& verdict) {
+    if (finished_) {
+      return;
+    }
+    result_.tls->revocation = revocationViews(verdict);
+    revocation_verdict_ = verdict;
+    note(trace_.get(), [&] { return describeRevocation(verdict); });
+    if (auto failure = classifyRevocation(*verdict_, verdict)) {
+      finish(std::move(*failure));
+      return;
+    }
+    if (handshake_failure_) {  // the staple wolfSSL refused did not hold up as "revoked"
+      finish(classifyTlsHandshakeFailure(*handshake_failure_));
+      return;
+    }
+    noteVerdict();
     startHttp(*tls_);
   }
 
@@ -227,7 +303,8 @@ class ProbePipeline final : public ActiveProbe {
     }
     result_.success = true;
     result_.details = describeSuccess(outcome.status, peer_, result_.tls ? &*result_.tls : nullptr,
-                                      verdict_ ? &*verdict_ : nullptr);
+                                      verdict_ ? &*verdict_ : nullptr,
+                                      revocation_verdict_ ? &*revocation_verdict_ : nullptr);
     finish(std::nullopt);
   }
 
@@ -266,6 +343,7 @@ class ProbePipeline final : public ActiveProbe {
 
   uv_loop_t* loop_;
   Dispatcher& dispatcher_;
+  RevocationFetcher* revocation_fetcher_;
   std::shared_ptr<const ProbeContext> context_;
   std::shared_ptr<const ProbeTarget> target_;
   ProbeRequest request_;
@@ -279,6 +357,10 @@ class ProbePipeline final : public ActiveProbe {
   const TlsSettings* tls_settings_ = nullptr;
   std::unique_ptr<TlsStream> tls_;
   std::optional<ChainVerdict> verdict_;
+  bool verdict_reused_ = false;
+  std::unique_ptr<RevocationStep> revocation_;
+  std::optional<RevocationVerdict> revocation_verdict_;
+  std::optional<TlsHandshakeFailure> handshake_failure_;  // a revoked staple ended the handshake
   std::unique_ptr<HttpPhase> http_;
   bool finished_ = false;
 };
@@ -286,8 +368,8 @@ class ProbePipeline final : public ActiveProbe {
 }  // namespace
 
 std::unique_ptr<ActiveProbe> PipelineProber::start(const ProbeRequest& request, ProbeDone done) {
-  auto pipeline =
-      std::make_unique<ProbePipeline>(loop_, dispatcher_, context_, request, std::move(done));
+  auto pipeline = std::make_unique<ProbePipeline>(loop_, dispatcher_, context_, request,
+                                                  std::move(done), revocation_);
   pipeline->start();
   return pipeline;
 }

@@ -12,6 +12,7 @@
 #include "common/dispatcher.h"
 #include "probe/probe_context.h"
 #include "probe/prober.h"
+#include "probe/revocation/revocation_fetcher.h"
 
 namespace bhe {
 
@@ -22,6 +23,9 @@ class PipelineProber final : public Prober {
 
   // Probes started from now on use `context`; running ones keep theirs.
   void setContext(std::shared_ptr<const ProbeContext> context) { context_ = std::move(context); }
+  // Where revocation answers are fetched and cached (one per process); without one, targets
+  // with check_revocation are probed as if it were off.
+  void setRevocationFetcher(RevocationFetcher* fetcher) { revocation_ = fetcher; }
 
   std::unique_ptr<ActiveProbe> start(const ProbeRequest& request, ProbeDone done) override;
 
@@ -29,6 +33,7 @@ class PipelineProber final : public Prober {
   uv_loop_t* loop_;
   Dispatcher& dispatcher_;
   std::shared_ptr<const ProbeContext> context_;
+  RevocationFetcher* revocation_ = nullptr;
 };
 
 }  // namespace bhe

@@ -20,12 +20,21 @@ struct PhaseSeconds {
   double total = 0;
 };
 
+// The revocation state of one presented certificate of the verified path.
+struct CertificateRevocationView {
+  int position = 0;
+  std::string state;    // "good (OCSP)", "revoked (CRL)", "unknown", "no revocation information"
+  std::string details;  // the answer that decided, or every failed one
+};
+
 struct TlsObservation {
   std::string version;  // e.g. "TLSv1.3"
   std::string cipher;
   std::vector<ChainCertificate> chain;  // as presented
   std::optional<std::int64_t> leaf_not_after;
   std::optional<std::int64_t> chain_earliest_not_after;
+  // Filled when revocation was checked (check_revocation and an established trust path).
+  std::vector<CertificateRevocationView> revocation;
 };
 
 struct ProbeResult {

@@ -5,6 +5,8 @@
 #include <ares.h>
 #include <uv.h>
 
+#include "common/time_format.h"
+
 namespace bhe {
 
 namespace {
@@ -216,6 +218,126 @@ Failure classifyChainVerdict(const ChainVerdict& verdict) {
   return {verdict.reason.value_or(Reason::kTlsCertVerificationFailed), verdict.details};
 }
 
+bool revocationApplies(const ChainVerdict& verdict) {
+  if (verdict.trusted_path.empty()) {
+    return false;
+  }
+  return verdict.ok() || verdict.reason == Reason::kTlsCnMismatch ||
+         verdict.reason == Reason::kTlsCertVerificationFailed;
+}
+
+namespace {
+
+std::string certificateAt(const CertificateRevocationStatus& c) {
+  return "the certificate at position " + std::to_string(c.position) + " (" + c.subject + ")";
+}
+
+std::string sourceFailureText(const SourceAnswer& a) {
+  const std::string detail = a.failure_detail.empty() ? "" : " (" + a.failure_detail + ")";
+  switch (a.failure) {
+    case SourceFailure::kRefused:
+      return "connection refused" + detail;
+    case SourceFailure::kUnreachable:
+      return "not reachable" + detail;
+    case SourceFailure::kTimeout:
+      return "no complete answer within the probe's remaining time (timeout)";
+    case SourceFailure::kHttpStatus:
+      return "HTTP status " + std::to_string(a.http_status);
+    case SourceFailure::kTooLarge:
+      return "answer larger than the limit" + detail;
+    case SourceFailure::kInvalidHttp:
+      return "not a valid HTTP response" + detail;
+    case SourceFailure::kUnparsable:
+      return "unparsable response" + detail;
+    case SourceFailure::kResponderStatus:
+      return "the responder answered " + a.failure_detail;
+    case SourceFailure::kBadSignature:
+      return "badly signed response" + detail;
+    case SourceFailure::kNoStatus:
+      return "no status for this certificate" + detail;
+    case SourceFailure::kStale:
+      return "out-of-date response" + detail;
+    case SourceFailure::kUnsupportedUrl:
+      return "unsupported URL (only http:// is fetched)";
+  }
+  return "failed" + detail;
+}
+
+}  // namespace
+
+std::string describeSourceAnswer(const SourceAnswer& a) {
+  std::string where = revocationSourceName(a.source);
+  if (a.source != RevocationSource::kStapledOcsp) {
+    where += " " + a.endpoint;
+  }
+  switch (a.outcome) {
+    case SourceAnswer::Outcome::kGood:
+      return where + ": good";
+    case SourceAnswer::Outcome::kRevoked: {
+      std::string out = where + ": revoked";
+      out += a.revoked_at ? " at " + formatUtc(*a.revoked_at) : " (revocation time not given)";
+      if (a.reason_code) {
+        out += ", reason " + revocationReasonName(*a.reason_code) + " (" +
+               std::to_string(static_cast<int>(*a.reason_code)) + ")";
+      } else {
+        out += ", no reason code";
+      }
+      return out;
+    }
+    case SourceAnswer::Outcome::kFailed:
+      return where + ": " + sourceFailureText(a);
+  }
+  return where;
+}
+
+std::optional<Failure> classifyRevocation(const ChainVerdict& chain,
+                                          const RevocationVerdict& revocation) {
+  if (revocation.kind == RevocationVerdict::Kind::kRevoked) {
+    const CertificateRevocationStatus& c = revocation.certificates.at(revocation.deciding);
+    return Failure{Reason::kTlsCertRevoked,
+                   certificateAt(c) + " is revoked: " + describeSourceAnswer(c.answers.front())};
+  }
+  if (!chain.ok()) {
+    return classifyChainVerdict(chain);
+  }
+  if (revocation.kind == RevocationVerdict::Kind::kUnknown) {
+    const CertificateRevocationStatus& c = revocation.certificates.at(revocation.deciding);
+    std::string tried;
+    for (const auto& a : c.answers) {
+      tried += (tried.empty() ? "" : "; ") + describeSourceAnswer(a);
+    }
+    return Failure{Reason::kTlsRevocationUnknown, "the revocation status of " + certificateAt(c) +
+                                                      " could not be learned: " + tried};
+  }
+  return std::nullopt;
+}
+
+std::vector<CertificateRevocationView> revocationViews(const RevocationVerdict& revocation) {
+  std::vector<CertificateRevocationView> out;
+  for (const auto& c : revocation.certificates) {
+    CertificateRevocationView view;
+    view.position = c.position;
+    view.state = describeRevocationState(c);
+    for (const auto& a : c.answers) {
+      view.details += (view.details.empty() ? "" : "; ") + describeSourceAnswer(a);
+    }
+    if (c.state == CertificateRevocationStatus::State::kNoInformation) {
+      view.details = "the certificate names no OCSP responder and no CRL distribution point";
+    }
+    out.push_back(std::move(view));
+  }
+  return out;
+}
+
+std::string describeRevocation(const RevocationVerdict& revocation) {
+  std::string out;
+  for (const auto& c : revocation.certificates) {
+    out += (out.empty() ? "" : "; ") + std::string("[") + std::to_string(c.position) + "] " +
+           describeRevocationState(c);
+  }
+  return "revocation: " + (out.empty() ? std::string("nothing to check") : out);
+}
+
 Failure classifyCancelled() {
   return {Reason::kBackendTimeout, "Probe cancelled: the exporter is shutting down"};
 }
@@ -256,11 +378,14 @@ std::optional<Failure> classifyHttpOutcome(const HttpOutcome& outcome, const Pro
 }
 
 std::string describeSuccess(int status, std::string_view peer, const TlsObservation* tls,
-                            const ChainVerdict* verdict) {
+                            const ChainVerdict* verdict, const RevocationVerdict* revocation) {
   std::string details = "Received:" + std::to_string(status) + " from " + std::string(peer);
   if (tls != nullptr && verdict != nullptr) {
-    details += " over " + tls->version + "; " + verdict->details +
-               "; chain: " + describeChain(verdict->chain);
+    details += " over " + tls->version + "; " + verdict->details;
+    if (revocation != nullptr) {
+      details += "; " + describeRevocation(*revocation);
+    }
+    details += "; chain: " + describeChain(verdict->chain);
   }
   return details;
 }

@@ -15,6 +15,7 @@
 #include "probe/http/http_phase.h"
 #include "probe/probe_result.h"
 #include "probe/resolve/resolve_phase.h"
+#include "probe/revocation/revocation_decision.h"
 #include "probe/tls/chain_analysis.h"
 #include "probe/tls/tls_stream.h"
 
@@ -61,6 +62,28 @@ Failure classifyTlsUnavailable();
 // The chain analyser's verdict on a failed chain.
 Failure classifyChainVerdict(const ChainVerdict& verdict);
 
+// Revocation is checked only on an established trust path, and only when its outcome can still
+// matter: the chain verdict is fine, or its reason comes after tls_cert_revoked in the
+// precedence order (tls_cn_mismatch, tls_cert_verification_failed). Every chain-structure,
+// expiry and trust reason comes first and skips revocation.
+bool revocationApplies(const ChainVerdict& verdict);
+
+// The probe's TLS outcome once revocation was checked (revocationApplies() held): nothing when
+// the TLS part passes. A revoked certificate wins over the chain's tls_cn_mismatch /
+// tls_cert_verification_failed; those win over tls_revocation_unknown (a definite failure beats
+// an unknown one).
+std::optional<Failure> classifyRevocation(const ChainVerdict& chain,
+                                          const RevocationVerdict& revocation);
+
+// "revocation: [0] good (OCSP); [1] no revocation information" for a healthy probe's details.
+std::string describeRevocation(const RevocationVerdict& revocation);
+
+// One view per checked certificate, for the chain view of the JSON and the page.
+std::vector<CertificateRevocationView> revocationViews(const RevocationVerdict& revocation);
+
+// "OCSP http://ocsp.example/: connection refused (ECONNREFUSED)".
+std::string describeSourceAnswer(const SourceAnswer& answer);
+
 // The probe was ended by the exporter (shutdown).
 Failure classifyCancelled();
 
@@ -76,7 +99,8 @@ std::optional<Failure> classifyHttpOutcome(const HttpOutcome& outcome, const Pro
 // The details of a successful probe: "Received:200 from 10.0.0.5:443 over TLSv1.3; verified:
 // ...; chain: ..." (the TLS part only for HTTPS).
 std::string describeSuccess(int status, std::string_view peer, const TlsObservation* tls,
-                            const ChainVerdict* verdict);
+                            const ChainVerdict* verdict,
+                            const RevocationVerdict* revocation = nullptr);
 
 // "200-399,404" as Azure prints the expected codes.
 std::string formatStatusRanges(const std::vector<StatusRange>& ranges);

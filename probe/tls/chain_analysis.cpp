@@ -223,6 +223,11 @@ ChainVerdict analyzeChain(const ChainAnalysisInput& in) {
   }
 
   const TrustPath path = buildPath(certs, anchors);
+  if (path.end == PathEnd::kTrusted) {
+    for (const auto& e : path.entries) {
+      v.trusted_path.push_back({e.position, e.cert->der()});
+    }
+  }
 
   // Validity of everything the path relies on, leaf first.
   for (const auto& e : path.entries) {

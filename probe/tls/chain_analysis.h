@@ -92,6 +92,12 @@ struct ChainAnalysisInput {
   bool judge_chain_and_expiry = true;
 };
 
+// One certificate of the trust path as the analyser built it.
+struct TrustPathEntry {
+  int position = -1;  // in the presented chain; -1 for an anchor the server did not present
+  Der der;
+};
+
 struct ChainVerdict {
   std::optional<Reason> reason;  // nullopt = the chain is acceptable
   // Failure: what is wrong, with subject, position and dates. Success: the verified path,
@@ -105,6 +111,10 @@ struct ChainVerdict {
   // bounds are where one of those certificates expires or becomes valid.
   std::int64_t holds_from = std::numeric_limits<std::int64_t>::min();
   std::int64_t holds_until = std::numeric_limits<std::int64_t>::max();
+  // The path from the leaf to the trust anchor that ends it (last), whenever the path reached an
+  // anchor, whatever the verdict; empty when it did not (or nothing could be parsed). Revocation
+  // is checked on it.
+  std::vector<TrustPathEntry> trusted_path;
 
   bool ok() const { return !reason.has_value(); }
 };

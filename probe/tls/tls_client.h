@@ -163,6 +163,20 @@ class TlsClient {
   // arrived; with a configured certificate wolfSSL does not say).
   bool clientCertificateRequested() const { return certificate_requested_; }
   bool presentsClientCertificate() const { return context_->client_identity_ != nullptr; }
+  // --- OCSP stapling (revocation checking) ---------------------------------------------------
+  // Before start(): sends status_request, so the server may staple an OCSP response for its
+  // certificate. wolfSSL then judges that response itself: a revoked one fails the handshake
+  // with staplingRevoked() true (the presented chain is still kept), a bad one fails it too.
+  void requestOcspStapling();
+  bool ocspStaplingRequested() const { return stapling_requested_; }
+  // Established: the server stapled a response that wolfSSL accepted as good.
+  bool staplingGood() const;
+  // The handshake failed because the stapled response says the certificate is revoked.
+  bool staplingRevoked() const;
+  // The stapled OCSPResponse (DER) as received; wolfSSL hands it over only under TLS 1.2
+  // (TLS 1.3 carries it inside the encrypted Certificate message, out of the message callback's
+  // reach), so under TLS 1.3 this stays empty and staplingGood()/staplingRevoked() tell.
+  const std::string& stapledResponse() const { return stapled_response_; }
 
   std::string version() const;  // "TLSv1.3"; empty before the handshake is done
   // What the next client for this server may assume (established only; else the default).
@@ -178,6 +192,8 @@ class TlsClient {
   static int sendCallback(WOLFSSL* ssl, char* buf, int size, void* ctx);
   static int verifyCallback(int preverify, WOLFSSL_X509_STORE_CTX* store);
   static int certificateRequested(WOLFSSL* ssl, WOLFSSL_X509** certificate, WOLFSSL_EVP_PKEY** key);
+  static void messageCallback(int write_p, int version, int content_type, const void* buf,
+                              std::size_t len, WOLFSSL* ssl, void* arg);
 
   void fail(int code, std::string text);
   void failFromWolfSsl(int ret, std::string_view during);
@@ -198,6 +214,8 @@ class TlsClient {
   bool certificate_requested_ = false;
   std::vector<Der> chain_;
   std::vector<VerifyError> verify_errors_;
+  bool stapling_requested_ = false;
+  std::string stapled_response_;
 };
 
 }  // namespace bhe

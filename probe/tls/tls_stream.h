@@ -45,6 +45,7 @@ class TlsStream final : public Stream, private StreamReceiver {
   // at once) unless the stream is destroyed first.
   void handshake(HandshakeDone done);
   const TlsClient& client() const { return client_; }
+  TlsClient& client() { return client_; }  // e.g. requestOcspStapling() before handshake()
 
   // Plaintext, once established.
   void read(StreamReceiver* receiver) override;

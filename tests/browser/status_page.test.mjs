@@ -306,6 +306,9 @@ try {
       assert.ok(cells[i][3].startsWith(c.notAfter.slice(0, 10)), cells[i][3]);
       assert.equal(cells[i][4], c.isCA ? 'CA' : 'end entity');
     });
+    // No check_revocation on these settings: no revocation column.
+    assert.equal(await table.getByRole('columnheader', { name: 'Revocation' }).count(), 0);
+    assert.ok(cells.every((row) => row.length === 5), JSON.stringify(cells));
     if (!withTls.length) {
       assert.match(cells[1][3], /expired \d+d \d+h ago/);
       assert.match(cells[0][3], /\(in 4d 23h\)|\(in 5d 0h\)/);
@@ -315,6 +318,49 @@ try {
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log('     screenshot: ' + screenshot);
+    await page.unrouteAll({ behavior: 'wait' });
+  });
+
+  // check_revocation: each certificate of the verified path shows its revocation state, with the
+  // answer that decided as its title; revoked and unknown stand out. The states are put on the
+  // exporter's real document in flight (the revocation e2e test checks the exporter's own).
+  await run.step('certificate chain view: revocation state per certificate', async () => {
+    const states = ['revoked (OCSP)', 'unknown', 'no revocation information'];
+    await page.route((url) => url.pathname.endsWith('/backend-health'), async (route) => {
+      const response = await route.fetch();
+      const json = await response.json();
+      for (const p of json.backendAddressPools) {
+        for (const c of p.backendHttpSettingsCollection) {
+          if (p.backendAddressPool.name !== 'tls' || c.backendHttpSettings.name !== 'tls-ok') continue;
+          const s = c.servers[0];
+          if (!s.lastProbe || !s.lastProbe.tls) continue;
+          s.lastProbe.tls.chain.forEach((cert, i) => {
+            cert.revocation = i < states.length ? states[i] : null;
+            cert.revocationDetails = i === 0 ? 'OCSP http://127.0.0.1:9/: revoked at 2026-01-01T00:00:00Z, reason keyCompromise (1) <b>x</b>' : '';
+          });
+        }
+      }
+      await route.fulfill({ response, json });
+    });
+    const n = await refreshCount(page);
+    await page.getByRole('button', { name: 'Refresh now' }).click();
+    await waitForRefreshes(page, n + 1);
+    const table = page.getByRole('table', { name: 'Certificate chain presented by 127.0.0.1' });
+    if (await table.count() === 0) {
+      await rowLocator('tls', 'tls-ok', '127.0.0.1').getByRole('button', { name: /^Certificate chain/ }).click();
+    }
+    await table.getByRole('columnheader', { name: 'Revocation' }).waitFor();
+    const cells = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => {
+      const td = tr.cells[5];
+      return [td.textContent, td.className, td.getAttribute('title')];
+    }));
+    assert.equal(cells[0][0], 'revoked (OCSP)');
+    assert.equal(cells[0][1], 'bad');
+    assert.match(cells[0][2], /reason keyCompromise \(1\) <b>x<\/b>$/); // text, never markup
+    if (cells.length > 1) {
+      assert.deepEqual(cells[1].slice(0, 2), ['unknown', 'warn']);
+    }
+    if (cells.length > 3) assert.equal(cells[3][0], 'not checked');
     await page.unrouteAll({ behavior: 'wait' });
   });
 
