@@ -1096,31 +1096,25 @@ class ConfigReader {
 
 }  // namespace
 
+namespace {
+
+ConfigLoad readDocument(TomlDocument document, const std::string& file) {
+  if (!document.table) {
+    ConfigLoad load;
+    load.errors.push_back(std::move(*document.error));
+    return load;
+  }
+  return ConfigReader(file).read(*document.table);
+}
+
+}  // namespace
+
 ConfigLoad parseConfig(std::string_view toml_text, const std::string& file) {
-  if (auto too_deep = checkTomlStructure(toml_text, file)) {
-    ConfigLoad load;
-    load.errors.push_back(std::move(*too_deep));
-    return load;
-  }
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, std::string_view(file));
-  } catch (const toml::parse_error& e) {
-    ConfigLoad load;
-    load.errors.push_back({file, positionOf(e.source()), std::string(e.description())});
-    return load;
-  }
-  return ConfigReader(file).read(root);
+  return readDocument(parseTomlText(toml_text, file), file);
 }
 
 ConfigLoad loadConfigFile(const std::string& path) {
-  BoundedFile file = readBoundedFile(path, {kMaxConfigFileBytes, "a config file"});
-  if (!file.ok()) {
-    ConfigLoad load;
-    load.errors.push_back({path, {0, 0}, "cannot read the config file: " + file.error});
-    return load;
-  }
-  return parseConfig(file.content, path);
+  return readDocument(readTomlFile(path, "config file"), path);
 }
 
 }  // namespace bhe

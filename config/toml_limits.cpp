@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/bounded_file.h"
+
 namespace bhe {
 namespace {
 
@@ -383,6 +385,29 @@ class StructureScanner {
 
 std::optional<ConfigError> checkTomlStructure(std::string_view text, const std::string& file) {
   return StructureScanner(text, file).run();
+}
+
+TomlDocument parseTomlText(std::string_view text, const std::string& file) {
+  if (auto too_deep = checkTomlStructure(text, file)) {
+    return {std::nullopt, std::move(too_deep)};
+  }
+  try {
+    return {toml::parse(text, std::string_view(file)), std::nullopt};
+  } catch (const toml::parse_error& e) {
+    const auto& at = e.source().begin;
+    return {std::nullopt, ConfigError{file,
+                                      {static_cast<int>(at.line), static_cast<int>(at.column)},
+                                      std::string(e.description())}};
+  }
+}
+
+TomlDocument readTomlFile(const std::string& path, std::string_view what) {
+  BoundedFile file = readBoundedFile(path, {kMaxConfigFileBytes, "a config file"});
+  if (!file.ok()) {
+    return {std::nullopt,
+            ConfigError{path, {0, 0}, "cannot read the " + std::string(what) + ": " + file.error}};
+  }
+  return parseTomlText(file.content, path);
 }
 
 }  // namespace bhe

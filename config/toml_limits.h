@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include <toml++/toml.h>
+
 #include "config/config.h"
 
 namespace bhe {
@@ -35,5 +37,16 @@ inline constexpr std::size_t kMaxTomlValues = 500000;
 // braces inside strings do not count. It does not judge syntax: invalid TOML that is not too deep
 // passes, and toml++ reports it.
 std::optional<ConfigError> checkTomlStructure(std::string_view text, const std::string& file);
+
+// A TOML document read the safe way, for every TOML file the exporter reads (the config, the web
+// config): a regular file of at most kMaxConfigFileBytes, its structure checked, then parsed.
+// Either the table or the one error ("FILE: cannot read the <what>: ...",
+// "FILE:LINE:COL: ...").
+struct TomlDocument {
+  std::optional<toml::table> table;
+  std::optional<ConfigError> error;
+};
+TomlDocument parseTomlText(std::string_view text, const std::string& file);
+TomlDocument readTomlFile(const std::string& path, std::string_view what);
 
 }  // namespace bhe

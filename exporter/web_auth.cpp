@@ -1,5 +1,7 @@
 #include "exporter/web_auth.h"
 
+#include "config/toml_limits.h"
+
 #include <crypt.h>
 // wolfssl/options.h must precede every other wolfSSL header.
 #include <wolfssl/options.h>
@@ -64,13 +66,12 @@ std::optional<BasicAuth> BasicAuth::loadFile(const std::string& path,
                       {static_cast<int>(at.begin.line), static_cast<int>(at.begin.column)},
                       std::move(message)});
   };
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    error(e.source(), std::string(e.description()));
+  TomlDocument document = readTomlFile(path, "web config file");
+  if (!document.table) {
+    errors.push_back(std::move(*document.error));
     return std::nullopt;
   }
+  const toml::table& root = *document.table;
   BasicAuth auth;
   for (auto&& [key, node] : root) {
     if (key.str() == "basic_auth_users") {

@@ -147,6 +147,27 @@ def test_config_that_is_not_a_file():
         hostiles.close()
 
 
+def test_web_config_that_is_not_a_file_or_nests_too_deep():
+    """--web.config.file (basic auth) is read the same way as the config."""
+    directory = tempfile.mkdtemp(prefix="bhe-hostile-web-")
+    config = write(directory, "config.toml", config_text(free_port(), free_port()))
+    hostiles = Hostiles(".toml")
+    try:
+        for path, why in hostiles.cases():
+            code, _, err = run(f"--config.file={config}", f"--web.config.file={path}",
+                               "--web.listen-address=127.0.0.1:0", "--log.format=json")
+            assert code == 1, (path, code, err)
+            assert f"{path}: cannot read the web config file: {why}" in err, (path, err)
+        for name, text, where in nested_shapes():
+            path = write(directory, "web.toml", text)
+            code, _, err = run(f"--config.file={config}", f"--web.config.file={path}",
+                               "--web.listen-address=127.0.0.1:0", "--log.format=json")
+            assert code == 1 and f"{path}:{where}" in err, (name, code, err[:500])
+    finally:
+        hostiles.close()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def test_certificate_and_bundle_that_are_not_files():
     hostiles = Hostiles(".pem")
     try:
@@ -246,5 +267,6 @@ def test_running_exporter_rejects_hostile_reloads_and_keeps_probing():
 
 if __name__ == "__main__":
     run_tests([test_nested_toml_in_check_config_and_at_start, test_config_that_is_not_a_file,
+               test_web_config_that_is_not_a_file_or_nests_too_deep,
                test_certificate_and_bundle_that_are_not_files,
                test_running_exporter_rejects_hostile_reloads_and_keeps_probing])
