@@ -5,10 +5,10 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
-#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 #include <prometheus/summary.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,17 +18,17 @@
 
 namespace bhe {
 
-// The per-server and per-pool families of one snapshot, one family at a time. Pure.
-void forEachTargetFamily(const StatusSnapshot& targets,
-                         const std::function<void(prometheus::MetricFamily&&)>& emit);
+// The per-server and per-pool families of one snapshot, appended to `text`. Pure.
+// `schedule_families` false: only what a single probe says (for /probe), without the counters
+// and pool counts that describe the schedule.
+void writeTargetFamilies(const StatusSnapshot& targets, std::string& text,
+                         bool schedule_families = true);
 // backend_health_pool_labels: one series per pool with its configured labels (an info metric).
-prometheus::MetricFamily poolLabelsFamily(const std::vector<PoolLabels>& pools);
+void writePoolLabels(const std::vector<PoolLabels>& pools, std::string& text);
 // backend_health_tls_client_cert_not_after_timestamp_seconds: one series per backend settings
 // that presents a client certificate.
-prometheus::MetricFamily clientCertificatesFamily(
-    const std::vector<std::pair<std::string, std::int64_t>>& certificates);
-// The per-server families all at once (for single-probe output and tests).
-std::vector<prometheus::MetricFamily> collectTargetFamilies(const StatusSnapshot& targets);
+void writeClientCertificates(const std::vector<std::pair<std::string, std::int64_t>>& certificates,
+                             std::string& text);
 
 class ExporterMetrics {
  public:
@@ -45,6 +45,7 @@ class ExporterMetrics {
   prometheus::Gauge& reload_success_timestamp_;
   prometheus::Gauge& probes_in_flight_;
   prometheus::Summary& schedule_lag_;
+  mutable std::atomic<std::size_t> last_size_{0};
 };
 
 }  // namespace bhe

@@ -1,7 +1,5 @@
 #include "exporter/probe_endpoint.h"
 
-#include <prometheus/text_serializer.h>
-
 #include "common/host_port.h"
 #include "config/config.h"
 #include "exporter/metrics.h"
@@ -10,13 +8,9 @@ namespace bhe {
 
 std::string renderProbeMetrics(const ProbeTarget& target, const RoundResult& round) {
   auto status = statusOfOneRound(std::make_shared<const ProbeTarget>(target), round);
-  auto families = collectTargetFamilies({status});
-  // State changes, probe counters and pool counts describe the schedule, not one round.
-  std::erase_if(families, [](const prometheus::MetricFamily& f) {
-    return f.name == "backend_health_state_changes_total" ||
-           f.name == "backend_health_probes_total" || f.name == "backend_health_pool_servers";
-  });
-  return prometheus::TextSerializer().Serialize(families);
+  std::string text;
+  writeTargetFamilies({status}, text, /*schedule_families=*/false);
+  return text;
 }
 
 namespace {
