@@ -6,6 +6,13 @@
 
 namespace bhe {
 
+std::size_t TargetKeyHash::operator()(const TargetKey& key) const {
+  const std::hash<std::string> hash;
+  std::size_t h = hash(key.pool);
+  h = h * 31 + hash(key.settings);
+  return h * 31 + hash(key.server);
+}
+
 std::string TargetKey::str() const {
   return pool + "/" + settings + "/" + server;
 }

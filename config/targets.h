@@ -23,6 +23,10 @@ struct TargetKey {
   std::string str() const;  // "pool/settings/server" for logs
 };
 
+struct TargetKeyHash {
+  std::size_t operator()(const TargetKey& key) const;
+};
+
 struct ProbeTarget {
   TargetKey key;
   Protocol protocol = Protocol::kHttp;

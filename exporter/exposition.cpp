@@ -1,12 +1,16 @@
 #include "exporter/exposition.h"
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 namespace bhe {
 namespace {
 
 void escapeInto(std::string& out, std::string_view value) {
+  if (value.find_first_of("\\\"\n") == std::string_view::npos) {
+    out += value;  // the usual case: nothing to escape
+    return;
+  }
   for (char c : value) {
     switch (c) {
       case '\\':
@@ -93,12 +97,13 @@ void Exposition::appendValue(double value) {
   char buffer[32];
   // Counts and timestamps are integers: print them as such, the rest with 16 significant digits
   // (what prometheus-cpp prints).
+  std::to_chars_result written;
   if (value == std::floor(value) && std::fabs(value) < 1e15) {
-    std::snprintf(buffer, sizeof buffer, "%lld", static_cast<long long>(value));
+    written = std::to_chars(buffer, buffer + sizeof buffer, static_cast<long long>(value));
   } else {
-    std::snprintf(buffer, sizeof buffer, "%.16g", value);
+    written = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::general, 16);
   }
-  out_ += buffer;
+  out_.append(buffer, written.ptr);
 }
 
 }  // namespace bhe

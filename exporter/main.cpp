@@ -14,6 +14,10 @@ int main(int argc, char** argv) {
   // Scrapes render on web handler threads; with one malloc arena per thread the freed rendering
   // buffers stay resident in each arena. Two arenas keep RSS near the working set.
   mallopt(M_ARENA_MAX, 2);
+  // Scrape and JSON texts are megabytes, made and freed every few seconds. glibc raises its mmap
+  // threshold to the size of the last mmapped block it freed, so without a fixed threshold those
+  // texts soon come from the heap and stay resident; with one they are mapped and unmapped.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   // A peer that closes while we write (a backend mid-request, a scraper mid-response) must cost
   // an EPIPE on that socket, not the process.
   std::signal(SIGPIPE, SIG_IGN);

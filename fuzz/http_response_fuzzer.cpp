@@ -26,7 +26,7 @@
 #include "config/config.h"
 #include "probe/classify/classify.h"
 #include "probe/http/http_exchange.h"
-#include "probe/reason.h"
+#include "probe/classify/reason.h"
 
 namespace {
 

@@ -5,9 +5,9 @@
 #pragma once
 
 #include <atomic>
-#include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "probe/health/health_sink.h"
@@ -45,7 +45,8 @@ class StatusBoard final : public HealthSink {
 
  private:
   mutable std::mutex mutex_;
-  std::map<TargetKey, std::shared_ptr<const TargetStatus>> targets_;
+  // Hashed: every probe completion replaces its target's entry.
+  std::unordered_map<TargetKey, std::shared_ptr<const TargetStatus>, TargetKeyHash> targets_;
   std::shared_ptr<const ConfigFacts> config_facts_ = std::make_shared<const ConfigFacts>();
 };
 
