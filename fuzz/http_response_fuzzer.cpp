@@ -25,8 +25,8 @@
 
 #include "config/config.h"
 #include "probe/classify/classify.h"
-#include "probe/http/http_exchange.h"
 #include "probe/classify/reason.h"
+#include "probe/http/http_exchange.h"
 
 namespace {
 
