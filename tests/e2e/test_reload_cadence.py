@@ -170,6 +170,11 @@ def test_config_file_is_a_fifo():
                 for _ in range(5):
                     exporter.signal(signal.SIGHUP)
                     time.sleep(0.05)
+                # A second POST while the first waits: refused, not queued.
+                second = wait_until(lambda: (lambda r: r if r[0] == 429 else None)(
+                    exporter.get("/-/reload", method="POST", data=b"")), timeout=10,
+                    what="a second POST /-/reload to be refused while the first waits")
+                assert "already running" in second[1], second
             count_probes(exporter, peer)
             m = exporter.scrape()
             assert not m.select("backend_health_server_state", server="127.0.0.2")

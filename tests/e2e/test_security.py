@@ -1,4 +1,5 @@
-"""Claims of SECURITY.md that no other test makes: what the exporter logs.
+"""Claims of SECURITY.md that no other test makes: what the exporter logs, that it listens on
+one socket only, and that a probe never follows a redirect.
 
 At the most verbose log level, through requests with right and wrong passwords, request bodies,
 query strings, reloads, a reload refused for a client key that does not match its certificate, a
@@ -143,5 +144,87 @@ def test_logs_carry_no_secrets_or_bodies():
         peer.close()
 
 
+def sockets_of(pid):
+    """The inodes of the sockets the process holds."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    return inodes
+
+
+def socket_table(pid, name):
+    """Rows (local address, remote address, state, inode) of /proc/PID/net/NAME."""
+    rows = []
+    with open(f"/proc/{pid}/net/{name}") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            rows.append((fields[1], fields[2], fields[3], fields[9]))
+    return rows
+
+
+def test_listens_on_one_socket_only():
+    peer = TcpPeer(backend_body)
+    try:
+        text = config(peer.port).replace('body = "the text the backend does not send"', "")
+        text += """
+[[backend_pool]]
+name = "named"
+servers = ["a-name.security.test"]
+backend_settings = ["s"]
+"""
+        with Exporter(text) as exporter:
+            exporter.wait_for_state("p", "s", "127.0.0.1", "healthy")
+            exporter.wait_for(lambda m: m.select("backend_health_server_state",
+                                                 server="a-name.security.test", state="unknown"),
+                              what="the named server to have been looked up")
+            pid = exporter.proc.pid
+            mine = sockets_of(pid)
+            listening = [(local, inode) for table in ("tcp", "tcp6")
+                         for local, _, state, inode in socket_table(pid, table)
+                         if state == "0A" and inode in mine]
+            assert len(listening) == 1, listening
+            assert listening[0][0].endswith(f":{exporter.port:04X}"), listening
+            # UDP (DNS) sockets are connected to a resolver, never bound to receive from anyone.
+            for table in ("udp", "udp6"):
+                for local, remote, _, inode in socket_table(pid, table):
+                    if inode in mine:
+                        assert not remote.endswith(":0000"), (table, local, remote)
+            print(f"listening: {listening}")
+    finally:
+        peer.close()
+
+
+def test_a_probe_never_follows_a_redirect():
+    elsewhere = TcpPeer(backend_body, host="127.0.0.2")
+
+    def redirect(conn):
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:%d/\r\n"
+                     b"Content-Length: 0\r\nConnection: close\r\n\r\n" % elsewhere.port)
+
+    peer = TcpPeer(redirect)
+    try:
+        text = config(peer.port).replace('body = "the text the backend does not send"', "")
+        with Exporter(text) as exporter:
+            exporter.wait_for(
+                lambda m: (m.value("backend_health_probes_total", pool="p", settings="s",
+                                   server="127.0.0.1", result="success") or 0) >= 5,
+                what="five probes of the redirecting server")
+            m = exporter.scrape()
+            assert m.value("backend_health_probe_http_status_code", pool="p", settings="s",
+                           server="127.0.0.1") == 302
+            assert elsewhere.connections == 0, "a probe followed the redirect"
+    finally:
+        peer.close()
+        elsewhere.close()
+
+
 if __name__ == "__main__":
-    run_tests([test_logs_carry_no_secrets_or_bodies])
+    run_tests([test_logs_carry_no_secrets_or_bodies, test_listens_on_one_socket_only,
+               test_a_probe_never_follows_a_redirect])
