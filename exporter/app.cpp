@@ -9,7 +9,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <stdexcept>
 
 #include "common/log.h"
 #include "common/uv_dispatcher.h"
@@ -331,14 +330,17 @@ class Exporter {
       metrics_.recordReload(false);
       return outcome;
     }
-    try {
-      if (!prepared.context_error.empty()) {
-        throw std::runtime_error(prepared.context_error);
+    std::string error = prepared.context_error;
+    if (error.empty()) {
+      try {
+        engine_.apply(*load.config, prepared.context);
+      } catch (const std::exception& e) {
+        error = e.what();
       }
-      engine_.apply(*load.config, prepared.context);
-    } catch (const std::exception& e) {
-      log::error("config reload rejected, keeping the running config", {{"error", e.what()}});
-      outcome.errors = std::string(e.what()) + "\n";
+    }
+    if (!error.empty()) {
+      log::error("config reload rejected, keeping the running config", {{"error", error}});
+      outcome.errors = error + "\n";
       metrics_.recordReload(false);
       return outcome;
     }

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -25,11 +26,16 @@ struct AresLookup::Query {
 // c-ares' own socket calls, except that opening one is the probe loop's business: it must not
 // take a descriptor kept for the web surface, and when it cannot open one, the lookup's failure
 // ("could not contact the DNS servers") must say that the exporter is at fault, not the servers.
-// With these functions set, c-ares leaves the socket options to us: non-blocking, close-on-exec.
+// With these functions set, c-ares leaves the socket options to us: non-blocking, close-on-exec,
+// and no Nagle delay for queries over TCP.
 ares_socket_t AresLookup::openSocket(int domain, int type, int protocol, void* data) {
   auto* self = static_cast<AresLookup*>(data);
   int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   int error = fd < 0 ? errno : 0;
+  if (fd >= 0 && type == SOCK_STREAM) {
+    const int on = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  }
   if (fd >= 0 && !probeMayKeepDescriptor(fd)) {
     ::close(fd);
     fd = -1;
