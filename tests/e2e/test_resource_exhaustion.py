@@ -205,13 +205,13 @@ def test_limit_lowered_and_raised_at_run_time():
 
             # More descriptors are open than the new limit allows until the probes in flight
             # finish (half a second): until then the web surface's accept may fail too.
-            def answering():
-                try:
-                    exporter.scrape()
-                    return True
-                except OSError:
-                    return False
-            wait_until(answering, timeout=10, what="/metrics to answer under the lowered limit")
+            def drained():
+                for _ in range(3):
+                    if descriptors(pid) >= LIMIT:
+                        return False
+                    time.sleep(0.05)
+                return True
+            wait_until(drained, timeout=10, what="the descriptors open to drop below the limit")
             wait_exhausted(exporter, "after the limit was lowered to 64")
             watch_while_exhausted(exporter, within_limit=False)
             resource.prlimit(pid, resource.RLIMIT_NOFILE, (hard, hard))
