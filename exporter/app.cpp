@@ -24,6 +24,7 @@
 #include "exporter/reload_worker.h"
 #include "exporter/web_auth.h"
 #include "exporter/web_server.h"
+#include "pki/x509.h"
 #include "probe/probe_engine.h"
 #include "probe/probe_result.h"
 #include "probe/publish/state_change_log.h"
@@ -313,6 +314,7 @@ class Exporter {
           prepared->context_error = e.what();
         }
       }
+      releaseWolfSslThreadCaches();  // certificate and key checks ran on this thread
       // Runs on the loop; `this` is not touched before (the worker may outlive the exporter).
       return [this, trigger, prepared] { return applyReload(trigger, *prepared); };
     };

@@ -2,6 +2,7 @@
 #include <wolfssl/options.h>  // must precede every other wolfSSL header
 #include <wolfssl/ssl.h>
 #include <wolfssl/openssl/x509v3.h>
+#include <wolfssl/wolfcrypt/ecc.h>
 // clang-format on
 
 #include "pki/x509.h"
@@ -252,6 +253,12 @@ void Certificate::readSubjectAltName(std::span<const std::uint8_t> der, Certific
 void ensureWolfSslInitialized() {
   static std::once_flag once;
   std::call_once(once, [] { wolfSSL_Init(); });
+}
+
+void releaseWolfSslThreadCaches() {
+#ifdef FP_ECC
+  wc_ecc_fp_free();
+#endif
 }
 
 std::string formatIpAddress(std::span<const std::uint8_t> bytes) {
