@@ -37,6 +37,10 @@ ReloadWorker::ReloadWorker(uv_loop_t* loop, MakeJob make_job)
     : make_job_(std::move(make_job)), bridge_(loop), shared_(std::make_shared<Shared>()) {
   shared_->bridge = &bridge_;
   shared_->owner = this;
+}
+
+// The thread starts with the first reload: an exporter that is never reloaded has none.
+void ReloadWorker::startThread() {
   thread_ = std::thread([shared = shared_] {
     for (;;) {
       Job job;
@@ -98,6 +102,9 @@ void ReloadWorker::request(const std::string& trigger, Done done) {
 }
 
 void ReloadWorker::start(Pending pending) {
+  if (!thread_.joinable()) {
+    startThread();
+  }
   running_ = true;
   running_waiters_ = std::move(pending.waiters);
   Job job = make_job_(joined(pending.triggers));
@@ -137,17 +144,19 @@ void ReloadWorker::close(std::chrono::milliseconds grace) {
   }
   shared_->changed.notify_all();
   bridge_.close();
-  bool reading = true;
-  {
-    std::unique_lock lock(shared_->mutex);
-    reading =
-        !shared_->changed.wait_for(lock, grace, [&] { return shared_->exited || !shared_->busy; });
-  }
-  if (!reading) {  // idle or done: the thread ends at once
-    thread_.join();
-  } else {
-    log::warn("a config reload is still reading its files at shutdown; not waiting for it");
-    thread_.detach();
+  if (thread_.joinable()) {  // else no reload ever ran
+    bool reading = true;
+    {
+      std::unique_lock lock(shared_->mutex);
+      reading = !shared_->changed.wait_for(lock, grace,
+                                           [&] { return shared_->exited || !shared_->busy; });
+    }
+    if (!reading) {  // idle or done: the thread ends at once
+      thread_.join();
+    } else {
+      log::warn("a config reload is still reading its files at shutdown; not waiting for it");
+      thread_.detach();
+    }
   }
   running_waiters_.clear();
   next_ = {};

@@ -63,6 +63,7 @@ class ReloadWorker {
     std::vector<Done> waiters;
   };
 
+  void startThread();
   void start(Pending pending);
   void finished(const Apply& apply);
 
