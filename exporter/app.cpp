@@ -21,8 +21,10 @@
 #include "exporter/loop_bridge.h"
 #include "exporter/metrics.h"
 #include "exporter/probe_endpoint.h"
+#include "exporter/reload_worker.h"
 #include "exporter/web_auth.h"
 #include "exporter/web_server.h"
+#include "pki/x509.h"
 #include "probe/probe_engine.h"
 #include "probe/probe_result.h"
 #include "probe/publish/state_change_log.h"
@@ -53,14 +55,14 @@ void finishLoop(UvDispatcher& dispatcher) {
   uv_loop_close(loop);
 }
 
+// How long POST /-/reload waits for the outcome of its reload.
+constexpr std::chrono::seconds kReloadAnswerWithin{60};
+// How long a shutdown waits for a reload that is still reading its files.
+constexpr std::chrono::milliseconds kReloadShutdownGrace{1000};
+
 // Everything the running exporter is made of, living on the main thread's loop.
 class Exporter {
  public:
-  struct ReloadOutcome {
-    bool ok = false;
-    std::string errors;  // one FILE:LINE:COL line per problem
-  };
-
   Exporter(const ExporterOptions& options, Config config, std::optional<BasicAuth> auth)
       : options_(options),
         config_(std::move(config)),
@@ -69,7 +71,9 @@ class Exporter {
         sinks_({&board_, &state_change_log_}),
         engine_(dispatcher_, sinks_, EngineOptions{options.enable_arbitrary_probe}),
         metrics_(board_),
-        bridge_(uv_default_loop()) {}
+        bridge_(uv_default_loop()),
+        reloads_(uv_default_loop(),
+                 [this](const std::string& trigger) { return reloadJob(trigger); }) {}
 
   int run() {
     engine_.runner().setLagObserver([this](double s) { metrics_.observeScheduleLag(s); });
@@ -143,7 +147,18 @@ class Exporter {
         "/-/reload", {"POST", "PUT"},
         [this](const HttpRequest&) {
           auto outcome = onLoop<ReloadOutcome>(
-              [this](auto done) { done(reload("POST /-/reload")); }, std::chrono::seconds(60));
+              [this](auto done) {
+                reloads_.request("POST /-/reload",
+                                 [done](const ReloadOutcome& outcome) { done(outcome); });
+              },
+              kReloadAnswerWithin);
+          if (!outcome && ready_) {
+            return textResponse(
+                503, "the reload has not finished within " +
+                         std::to_string(kReloadAnswerWithin.count()) +
+                         "s (reading the configuration is slow or blocked); it goes on, and the "
+                         "running config stays until it is done; the log has the outcome\n");
+          }
           if (!outcome) {
             return textResponse(503, "the exporter is shutting down\n");
           }
@@ -153,7 +168,7 @@ class Exporter {
           }
           return textResponse(200, "config reloaded\n");
         },
-        // Waits for the probe loop (up to a minute): one at a time, off the shared threads.
+        // Waits for the reload (up to a minute): one at a time, off the shared threads.
         {.max_concurrent = 1, .busy_text = "a reload is already running; retry in a second\n"});
     web_.route("/-/healthy", {"GET", "HEAD"},
                [](const HttpRequest&) { return textResponse(200, "Healthy\n"); });
@@ -257,7 +272,8 @@ class Exporter {
     sighup_->data = this;
     uv_signal_start(
         sighup_.get(),
-        [](uv_signal_t* s, int) { static_cast<Exporter*>(s->data)->reload("SIGHUP"); }, SIGHUP);
+        [](uv_signal_t* s, int) { static_cast<Exporter*>(s->data)->reloads_.request("SIGHUP"); },
+        SIGHUP);
   }
 
   void watchConfig() {
@@ -274,15 +290,42 @@ class Exporter {
         [](uv_fs_poll_t* h, int status, const uv_stat_t*, const uv_stat_t*) {
           auto* self = static_cast<Exporter*>(h->data);
           if (self != nullptr && status == 0) {
-            self->reload("config file changed");
+            self->reloads_.request("config file changed");
           }
         },
         options_.config_file.c_str(), static_cast<unsigned>(interval.value->count()));
   }
 
-  // Loop thread. Validates the file again; a bad config leaves the running one untouched.
-  ReloadOutcome reload(std::string_view trigger) {
-    ConfigLoad load = loadConfigFile(options_.config_file);
+  // What a reload reads and builds on the worker thread, for the loop to apply.
+  struct PreparedReload {
+    ConfigLoad load;
+    std::shared_ptr<const ProbeContext> context;
+    std::string context_error;  // the probe context could not be built
+  };
+
+  // Loop thread: the reload's job, with copies of what it needs (it runs on the worker thread
+  // and must not touch the loop's state).
+  ReloadWorker::Job reloadJob(const std::string& trigger) {
+    return [this, trigger, file = options_.config_file,
+            build = engine_.contextBuilder()]() -> ReloadWorker::Apply {
+      auto prepared = std::make_shared<PreparedReload>();
+      prepared->load = loadConfigFile(file);
+      if (prepared->load.config) {
+        try {
+          prepared->context = build(*prepared->load.config);
+        } catch (const std::exception& e) {
+          prepared->context_error = e.what();
+        }
+      }
+      releaseWolfSslThreadCaches();  // certificate and key checks ran on this thread
+      // Runs on the loop; `this` is not touched before (the worker may outlive the exporter).
+      return [this, trigger, prepared] { return applyReload(trigger, *prepared); };
+    };
+  }
+
+  // Loop thread. A bad config leaves the running one untouched.
+  ReloadOutcome applyReload(const std::string& trigger, PreparedReload& prepared) {
+    ConfigLoad& load = prepared.load;
     ReloadOutcome outcome;
     if (!load.config) {
       logConfigErrors(load.errors, "config reload rejected, keeping the running config");
@@ -292,11 +335,17 @@ class Exporter {
       metrics_.recordReload(false);
       return outcome;
     }
-    try {
-      engine_.apply(*load.config);
-    } catch (const std::exception& e) {
-      log::error("config reload rejected, keeping the running config", {{"error", e.what()}});
-      outcome.errors = std::string(e.what()) + "\n";
+    std::string error = prepared.context_error;
+    if (error.empty()) {
+      try {
+        engine_.apply(*load.config, prepared.context);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    if (!error.empty()) {
+      log::error("config reload rejected, keeping the running config", {{"error", error}});
+      outcome.errors = error + "\n";
       metrics_.recordReload(false);
       return outcome;
     }
@@ -329,7 +378,8 @@ class Exporter {
 
   // Each owner closes what it owns; the loop ends when nothing is left.
   void stop() {
-    bridge_.close();     // no new work from web threads
+    bridge_.close();  // no new work from web threads
+    reloads_.close(kReloadShutdownGrace);
     engine_.shutdown();  // on-demand probes waiting on web threads end now
     sigterm_.close();
     sigint_.close();
@@ -347,6 +397,7 @@ class Exporter {
   ProbeEngine engine_;
   ExporterMetrics metrics_;
   LoopBridge bridge_;
+  ReloadWorker reloads_;
   WebServer web_;
   std::atomic<bool> ready_{false};
   UvHandle<uv_signal_t> sigterm_;

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "common/descriptor_budget.h"
 #include "common/log.h"
 #include "common/version.h"
 #include "exporter/app.h"
@@ -77,6 +78,21 @@ int main(int argc, char** argv) {
 
   if (check->parsed()) {
     return bhe::runCheckConfig(options.config_file);
+  }
+  // Every probe in flight holds a descriptor: the soft limit (often 1024) is only a default, the
+  // hard limit is what the administrator granted.
+  const bhe::NoFileLimit limit = bhe::raiseNoFileLimit();
+  const auto level = probe->parsed() ? bhe::log::Level::kDebug : bhe::log::Level::kInfo;
+  if (bhe::log::enabled(level)) {
+    bhe::log::write(level, "file descriptor limit",
+                    {{"soft_at_start", limit.soft_before},
+                     {"soft", limit.soft},
+                     {"hard", limit.hard},
+                     {"kept_for_the_web_surface", bhe::descriptorReserve(limit.soft)}});
+  }
+  if (!limit.error.empty()) {
+    bhe::log::warn("cannot raise the file descriptor limit to the hard limit",
+                   {{"error", limit.error}});
   }
   if (probe->parsed()) {
     return bhe::runProbeOnce(options.config_file);

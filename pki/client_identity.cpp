@@ -203,7 +203,9 @@ KeyRead readPrivateKey(std::string_view pem) {
 }  // namespace
 
 ClientIdentity::~ClientIdentity() {
-  explicit_bzero(private_key.data(), private_key.size());
+  if (!private_key.empty()) {  // data() of an empty vector may be null, which bzero must not get
+    explicit_bzero(private_key.data(), private_key.size());
+  }
 }
 
 ClientIdentityParse parseClientIdentity(std::string_view certificate_pem,

@@ -3,6 +3,7 @@
 #include <wolfssl/ssl.h>
 #include <wolfssl/openssl/x509v3.h>
 #include <wolfssl/wolfcrypt/asn.h>
+#include <wolfssl/wolfcrypt/ecc.h>
 // clang-format on
 
 #include "pki/x509.h"
@@ -306,6 +307,12 @@ void Certificate::readSubjectAltName(std::span<const std::uint8_t> der, Certific
 void ensureWolfSslInitialized() {
   static std::once_flag once;
   std::call_once(once, [] { wolfSSL_Init(); });
+}
+
+void releaseWolfSslThreadCaches() {
+#ifdef FP_ECC
+  wc_ecc_fp_free();
+#endif
 }
 
 std::string formatIpAddress(std::span<const std::uint8_t> bytes) {

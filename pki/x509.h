@@ -17,6 +17,10 @@ using Der = std::vector<std::uint8_t>;
 // wolfSSL_Init() once per process; every entry point of pki/ and probe/tls calls it first. wolfSSL
 // is never cleaned up: contexts may live until exit.
 void ensureWolfSslInitialized();
+// Frees what wolfSSL keeps per thread (the fixed-point ECC cache, thread-local in Debian's
+// build): a thread other than the main one that verified or signed with ECC calls it when it is
+// done, or the cache is lost with the thread.
+void releaseWolfSslThreadCaches();
 
 class Certificate {
  public:

@@ -22,10 +22,19 @@ ProbeEngine::~ProbeEngine() {
   shutdown();
 }
 
+ProbeEngine::ContextBuilder ProbeEngine::contextBuilder() const {
+  return [any_target = options_.well_known_for_any_target, previous = context_](const Config& c) {
+    return ProbeContext::build(c, any_target, previous.get());
+  };
+}
+
 void ProbeEngine::configure(const Config& config) {
+  configure(config, contextBuilder()(config));
+}
+
+void ProbeEngine::configure(const Config& config, std::shared_ptr<const ProbeContext> context) {
   // Everything that can fail is built first and committed only when all of it succeeded, so a
   // reload that cannot be applied leaves the running engine untouched.
-  auto context = ProbeContext::build(config, options_.well_known_for_any_target, context_.get());
   std::unique_ptr<DnsLookup> lookup;
   if (!configured_ || config.exporter.dns_servers != dns_servers_) {
     lookup = std::make_unique<AresLookup>(dispatcher_.loop(), config.exporter.dns_servers);
@@ -42,7 +51,11 @@ void ProbeEngine::configure(const Config& config) {
 }
 
 void ProbeEngine::apply(const Config& config) {
-  configure(config);
+  apply(config, contextBuilder()(config));
+}
+
+void ProbeEngine::apply(const Config& config, std::shared_ptr<const ProbeContext> context) {
+  configure(config, std::move(context));
   std::vector<ProbeTarget> targets = expandTargets(config);
   std::set<std::string> names;
   for (const auto& t : targets) {

@@ -36,8 +36,16 @@ class ProbeEngine {
   // then the targets. Throws std::runtime_error when the environment cannot be built, and then
   // nothing has changed.
   void apply(const Config& config);
+  // The same with the TLS contexts and limits already built, off the loop, by contextBuilder().
+  void apply(const Config& config, std::shared_ptr<const ProbeContext> context);
   // The environment part alone, without targets (`probe --once`).
   void configure(const Config& config);
+
+  // Builds the probe context of a config (TLS contexts, the CA bundle read unless the running
+  // context's can be reused); throws as ProbeContext::build. Made on the loop, callable on any
+  // thread: the reload reads and builds off the loop.
+  using ContextBuilder = std::function<std::shared_ptr<const ProbeContext>(const Config&)>;
+  ContextBuilder contextBuilder() const;
 
   std::shared_ptr<const ProbeTarget> findTarget(const TargetKey& key) const {
     return reconciler_.find(key);
@@ -66,6 +74,8 @@ class ProbeEngine {
   ProbeRunner runner_;
   Reconciler reconciler_;
   std::list<std::unique_ptr<ServerRound>> on_demand_;
+
+  void configure(const Config& config, std::shared_ptr<const ProbeContext> context);
 };
 
 }  // namespace bhe

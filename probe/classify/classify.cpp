@@ -40,10 +40,37 @@ std::string_view aresStatusName(int status) {
   }
 }
 
+// What the exporter lacks when a system call fails with `uv_error`, for the errors that are the
+// exporter's (or its host's) and never the peer's; nothing for any other error.
+std::optional<std::string> localResourceShortage(int uv_error) {
+  switch (uv_error) {
+    case UV_EMFILE:
+      return "the exporter is out of file descriptors (EMFILE, too many open files): it needs "
+             "one per probe in flight plus the web surface's connections; raise its limit "
+             "(LimitNOFILE=, ulimit -n, --ulimit nofile=) or lower max_concurrent_probes";
+    case UV_ENFILE:
+      return "the exporter's host is out of file descriptors (ENFILE, the system-wide table is "
+             "full): raise fs.file-max or find the process that holds them";
+    case UV_ENOBUFS:
+      return "the exporter's host is out of socket buffer space (ENOBUFS): check the kernel's "
+             "socket memory (net.core.*mem*, net.ipv4.tcp_mem) and the exporter's memory limit";
+    case UV_ENOMEM:
+      return "the exporter is out of memory (ENOMEM): check its memory limit";
+    default:
+      return std::nullopt;
+  }
+}
+
 }  // namespace
 
-Failure classifyDnsFailure(int ares_status, std::string_view name, std::string_view servers) {
+Failure classifyDnsFailure(int ares_status, std::string_view name, std::string_view servers,
+                           int socket_error) {
   std::string via = servers.empty() ? "the system resolvers" : std::string(servers);
+  if (auto shortage = localResourceShortage(socket_error)) {
+    return {Reason::kExporterResourceExhausted, "Lookup of " + std::string(name) + " via " + via +
+                                                    " not sent: " + *shortage +
+                                                    "; the DNS servers are not at fault"};
+  }
   std::string details = "Lookup of " + std::string(name) + " via " + via + ": " +
                         std::string(aresStatusName(ares_status)) + " [" +
                         ares_strerror(ares_status) + "]";
@@ -74,10 +101,14 @@ Failure classifyUnresolved(const ResolveOutcome& outcome, std::string_view name,
     case ResolveOutcome::Kind::kAddresses:
       break;
   }
-  return classifyDnsFailure(outcome.status, name, outcome.servers);
+  return classifyDnsFailure(outcome.status, name, outcome.servers, outcome.socket_error);
 }
 
 Failure classifyConnectFailure(int uv_error, std::string_view address) {
+  if (auto shortage = localResourceShortage(uv_error)) {
+    return {Reason::kExporterResourceExhausted, "Connect to " + std::string(address) + " failed: " +
+                                                    *shortage + "; the backend is not at fault"};
+  }
   std::string details = "Connect to " + std::string(address) + " failed: " + uv_strerror(uv_error) +
                         " (" + uv_err_name(uv_error) + ")";
   switch (uv_error) {
@@ -141,9 +172,17 @@ Failure classifyStreamEnd(const StreamEnd& end, std::size_t bytes_received) {
     case StreamEnd::Kind::kReset:
       return classifyBrokenResponse("Connection reset by the backend", bytes_received);
     case StreamEnd::Kind::kReadError:
+      if (auto shortage = localResourceShortage(end.uv_error)) {
+        return {Reason::kExporterResourceExhausted,
+                "Reading the response failed: " + *shortage + "; the backend is not at fault"};
+      }
       return classifyBrokenResponse(std::string("Read failed: ") + uv_strerror(end.uv_error),
                                     bytes_received);
     case StreamEnd::Kind::kWriteError:
+      if (auto shortage = localResourceShortage(end.uv_error)) {
+        return {Reason::kExporterResourceExhausted,
+                "Sending the request failed: " + *shortage + "; the backend is not at fault"};
+      }
       return classifyBrokenResponse(
           std::string("Sending the request failed: ") + uv_strerror(end.uv_error), bytes_received);
     case StreamEnd::Kind::kTlsError:
@@ -198,11 +237,19 @@ Failure classifyTlsHandshakeFailure(const TlsHandshakeFailure& failure) {
     case TlsHandshakeFailure::Kind::kOverflow:
       return {Reason::kTlsHandshakeError, failure.text};
     case TlsHandshakeFailure::Kind::kTransportBroke:
+      if (auto shortage = localResourceShortage(failure.uv_error)) {
+        return {Reason::kExporterResourceExhausted,
+                "The TLS handshake failed: " + *shortage + "; the backend is not at fault"};
+      }
       return {Reason::kTlsHandshakeError,
               "Connection reset by the backend during the TLS handshake after " +
                   std::to_string(failure.bytes_received) + " bytes (" +
                   uv_err_name(failure.uv_error) + ")"};
     case TlsHandshakeFailure::Kind::kWriteFailed:
+      if (auto shortage = localResourceShortage(failure.uv_error)) {
+        return {Reason::kExporterResourceExhausted,
+                "Sending the TLS handshake failed: " + *shortage + "; the backend is not at fault"};
+      }
       return classifyBrokenResponse(
           std::string("Sending the request failed: ") + uv_strerror(failure.uv_error), 0);
   }

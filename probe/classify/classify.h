@@ -30,15 +30,19 @@ enum class ProbePhase { kDns, kConnect, kTls, kHttp };
 
 // c-ares status of a failed lookup (ARES_E*). NXDOMAIN and "no address" are authoritative
 // answers (dns_resolution_error); timeouts, refusals, SERVFAIL and unreachable resolvers mean
-// the exporter could not learn anything (dns_server_unreachable).
-Failure classifyDnsFailure(int ares_status, std::string_view name, std::string_view servers);
+// the exporter could not learn anything (dns_server_unreachable). `socket_error` (a libuv error,
+// DnsAnswer::socket_error) says that the query never left: the exporter could not open a socket
+// (exporter_resource_exhausted for descriptors, buffers and memory).
+Failure classifyDnsFailure(int ares_status, std::string_view name, std::string_view servers,
+                           int socket_error = 0);
 
 // The resolve phase found nothing to probe: the lookup failed (and nothing is known), it did not
 // answer within the probe timeout, or the name has no address of the configured families.
 Failure classifyUnresolved(const ResolveOutcome& outcome, std::string_view name,
                            const AddressFamilies& families, std::string_view timeout_text);
 
-// libuv error (negative errno) of a failed TCP connect.
+// libuv error (negative errno) of a failed TCP connect. The exporter's own resource errors
+// (EMFILE, ENFILE, ENOBUFS, ENOMEM) are exporter_resource_exhausted, never the backend's fault.
 Failure classifyConnectFailure(int uv_error, std::string_view address);
 
 // The probe timeout fired while `phase` was still running.

@@ -3,6 +3,8 @@
 #include <array>
 #include <memory>
 
+#include "common/descriptor_budget.h"
+
 namespace bhe {
 namespace {
 
@@ -20,22 +22,30 @@ struct WriteRequest {
 
 }  // namespace
 
-TcpStream::TcpStream(uv_loop_t* loop) : tcp_([loop](uv_tcp_t* h) { return uv_tcp_init(loop, h); }) {
-  if (tcp_.ok()) {
-    tcp_->data = this;
-  }
-}
+TcpStream::TcpStream(uv_loop_t* loop) : loop_(loop) {}
 
 int TcpStream::connect(const std::string& address, int port, Connected connected) {
-  if (!tcp_.ok()) {
-    return tcp_.error();
-  }
   sockaddr_storage addr{};
   int rc = address.find(':') != std::string::npos
                ? uv_ip6_addr(address.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr))
                : uv_ip4_addr(address.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr));
   if (rc != 0) {
     return rc;
+  }
+  // The socket is made before the connect (uv_tcp_init_ex with a family), so that a descriptor
+  // out of the web surface's reserve is given back before anything reaches the backend.
+  uv_loop_t* loop = loop_;
+  const unsigned family = addr.ss_family;
+  tcp_ =
+      UvHandle<uv_tcp_t>([loop, family](uv_tcp_t* h) { return uv_tcp_init_ex(loop, h, family); });
+  if (!tcp_.ok()) {
+    return tcp_.error();  // EMFILE, ENFILE, ENOBUFS, ENOMEM: the exporter's, not the backend's
+  }
+  tcp_->data = this;
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(tcp_.base(), &fd) != 0 || !probeMayKeepDescriptor(fd)) {
+    tcp_.close();
+    return UV_EMFILE;
   }
   uv_tcp_nodelay(tcp_.get(), 1);
   connected_ = std::move(connected);

@@ -22,8 +22,10 @@ class TcpStream final : public Stream {
   TcpStream& operator=(const TcpStream&) = delete;
 
   // Connects to address:port (an IP literal). Returns a libuv error for failures that are known
-  // at once (a bad address, no route: ENETUNREACH, no descriptors: EMFILE), and then `connected`
-  // never runs; otherwise 0, and `connected` runs once unless the stream is destroyed first.
+  // at once (a bad address, no route: ENETUNREACH, no descriptors: EMFILE, also when the socket
+  // would take one of the descriptors kept for the web surface, see common/descriptor_budget.h),
+  // and then `connected` never runs; otherwise 0, and `connected` runs once unless the stream is
+  // destroyed first.
   int connect(const std::string& address, int port, Connected connected);
 
   void read(StreamReceiver* receiver) override;
@@ -33,7 +35,8 @@ class TcpStream final : public Stream {
   void onRead(ssize_t nread, const uv_buf_t* buf);
   void end(const StreamEnd& end);
 
-  UvHandle<uv_tcp_t> tcp_;
+  uv_loop_t* loop_;
+  UvHandle<uv_tcp_t> tcp_;  // from connect() on
   Connected connected_;
   StreamReceiver* receiver_ = nullptr;
   bool ended_ = false;

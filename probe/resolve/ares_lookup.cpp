@@ -2,17 +2,66 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
+
+#include "common/descriptor_budget.h"
 
 namespace bhe {
 
 struct AresLookup::Query {
   AresLookup* lookup;
   Callback done;
+  std::uint64_t socket_failures_before;  // AresLookup::socket_failures_ when it was sent
+};
+
+// c-ares' own socket calls, except that opening one is the probe loop's business: it must not
+// take a descriptor kept for the web surface, and when it cannot open one, the lookup's failure
+// ("could not contact the DNS servers") must say that the exporter is at fault, not the servers.
+// With these functions set, c-ares leaves the socket options to us: non-blocking, close-on-exec,
+// and no Nagle delay for queries over TCP.
+ares_socket_t AresLookup::openSocket(int domain, int type, int protocol, void* data) {
+  auto* self = static_cast<AresLookup*>(data);
+  int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  int error = fd < 0 ? errno : 0;
+  if (fd >= 0 && type == SOCK_STREAM) {
+    const int on = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  }
+  if (fd >= 0 && !probeMayKeepDescriptor(fd)) {
+    ::close(fd);
+    fd = -1;
+    error = EMFILE;
+  }
+  if (fd < 0) {
+    ++self->socket_failures_;
+    self->last_socket_error_ = -error;  // as libuv reports errors
+    errno = error;
+    return ARES_SOCKET_BAD;
+  }
+  return fd;
+}
+
+const ares_socket_functions AresLookup::kSocketFunctions{
+    &AresLookup::openSocket,
+    [](ares_socket_t fd, void*) { return ::close(fd); },
+    [](ares_socket_t fd, const sockaddr* addr, ares_socklen_t len, void*) {
+      return ::connect(fd, addr, len);
+    },
+    [](ares_socket_t fd, void* buffer, std::size_t length, int flags, sockaddr* from,
+       ares_socklen_t* from_length,
+       void*) -> ares_ssize_t { return ::recvfrom(fd, buffer, length, flags, from, from_length); },
+    [](ares_socket_t fd, const iovec* parts, int count, void*) -> ares_ssize_t {
+      return ::writev(fd, parts, count);
+    },
 };
 
 AresLookup::AresLookup(uv_loop_t* loop, const std::vector<std::string>& servers) : loop_(loop) {
@@ -45,6 +94,7 @@ AresLookup::AresLookup(uv_loop_t* loop, const std::vector<std::string>& servers)
                                "\": " + ares_strerror(status));
     }
   }
+  ares_set_socket_functions(channel_, &kSocketFunctions, this);
   timer_ = UvHandle<uv_timer_t>([loop](uv_timer_t* h) { return uv_timer_init(loop, h); });
   timer_->data = this;
 }
@@ -115,7 +165,7 @@ void AresLookup::lookup(const std::string& name, Callback done) {
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = ARES_AI_NOSORT;
   ares_getaddrinfo(channel_, name.c_str(), nullptr, &hints, &AresLookup::onAddrInfo,
-                   new Query{this, std::move(done)});
+                   new Query{this, std::move(done), socket_failures_});
   armTimer();
 }
 
@@ -152,6 +202,12 @@ void AresLookup::onAddrInfo(void* arg, int status, int /*timeouts*/, struct ares
   }
   if (query->lookup->dropping_ || status == ARES_EDESTRUCTION) {
     return;
+  }
+  // c-ares gives up on a server it cannot open a socket to and reports ECONNREFUSED once no
+  // server is left.
+  if (status == ARES_ECONNREFUSED &&
+      query->lookup->socket_failures_ != query->socket_failures_before) {
+    answer.socket_error = query->lookup->last_socket_error_;
   }
   query->done(answer);
 }

@@ -28,6 +28,8 @@ class AresLookup final : public DnsLookup {
 
  private:
   struct Query;
+  static ares_socket_t openSocket(int domain, int type, int protocol, void* data);
+  static const ares_socket_functions kSocketFunctions;
   static void onSocketState(void* data, ares_socket_t fd, int readable, int writable);
   static void onAddrInfo(void* arg, int status, int timeouts, struct ares_addrinfo* result);
   void armTimer();
@@ -38,6 +40,8 @@ class AresLookup final : public DnsLookup {
   std::unordered_map<ares_socket_t, UvHandle<uv_poll_t>> polls_;
   std::string servers_text_;
   bool dropping_ = false;  // answers arriving now are for nobody (cancelAll, destruction)
+  std::uint64_t socket_failures_ = 0;  // sockets c-ares asked for and did not get
+  int last_socket_error_ = 0;          // the latest of them, as a libuv error (-EMFILE)
 };
 
 }  // namespace bhe

@@ -15,6 +15,9 @@ struct DnsAnswer {
   int status = ARES_SUCCESS;           // ARES_SUCCESS or the ARES_E* failure
   std::vector<std::string> addresses;  // IPv4 first, then IPv6, as text; empty on failure
   std::chrono::seconds ttl{0};         // the smallest TTL of the answer's records
+  // A failure that is the exporter's own: the libuv error (-EMFILE, -ENOBUFS...) of the socket
+  // it could not open for the query; 0 otherwise.
+  int socket_error = 0;
 };
 
 class DnsLookup {

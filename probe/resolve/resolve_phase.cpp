@@ -50,9 +50,12 @@ void ResolvePhase::onAnswer(const Resolver::Answer& answer) {
   ResolveOutcome outcome;
   outcome.servers = answer.servers;
   outcome.status = answer.status;
+  outcome.socket_error = answer.socket_error;
   if (!answer.ok()) {
     outcome.kind = ResolveOutcome::Kind::kFailed;
-    note(trace_, [&] { return classifyDnsFailure(answer.status, name_, answer.servers).details; });
+    note(trace_, [&] {
+      return classifyDnsFailure(answer.status, name_, answer.servers, answer.socket_error).details;
+    });
     report(std::move(outcome));
     return;
   }
@@ -73,9 +76,10 @@ void ResolvePhase::onAnswer(const Resolver::Answer& answer) {
     if (!answer.stale) {
       return "resolved " + name_ + " -> " + joined(answer.addresses);
     }
-    const std::string why = answer.too_slow
-                                ? std::string("no DNS answer within half the probe timeout")
-                                : classifyDnsFailure(answer.status, name_, answer.servers).details;
+    const std::string why =
+        answer.too_slow
+            ? std::string("no DNS answer within half the probe timeout")
+            : classifyDnsFailure(answer.status, name_, answer.servers, answer.socket_error).details;
     return why + "; probing the last-known-good address" +
            (answer.addresses.size() == 1 ? " " : "es ") + joined(answer.addresses);
   });

@@ -29,6 +29,7 @@ struct ResolveOutcome {
   bool too_slow = false;               // stale because no answer came within half the timeout
   int status = 0;                      // the lookup's failure (kFailed, and stale answers)
   std::string servers;                 // the resolvers asked, for messages
+  int socket_error = 0;                // the exporter could not open a socket (DnsAnswer)
 };
 
 class ResolvePhase {

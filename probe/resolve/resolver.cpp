@@ -90,7 +90,7 @@ void Resolver::sendLookup(const std::string& name) {
 }
 
 void Resolver::onLookupDone(const std::string& name, const DnsAnswer& dns) {
-  Answer answer{dns.status, {}, false, false, serversText()};
+  Answer answer{dns.status, {}, false, false, serversText(), dns.socket_error};
   if (dns.status == ARES_SUCCESS && !dns.addresses.empty()) {
     answer.addresses = dns.addresses;
     last_known_[name] = dns.addresses;

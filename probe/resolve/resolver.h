@@ -35,6 +35,7 @@ class Resolver {
     bool stale = false;
     bool too_slow = false;  // stale because no answer came within the fallback delay
     std::string servers;    // serversText() of the lookup, for messages
+    int socket_error = 0;   // DnsAnswer::socket_error of a failed lookup
     bool ok() const { return !addresses.empty(); }
   };
   using Callback = std::function<void(const Answer&)>;

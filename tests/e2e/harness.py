@@ -129,7 +129,7 @@ def expected_reason_series(pool, settings, server, category, reason):
 class Exporter:
     """The real binary with a config written to a temp dir, listening on a free loopback port."""
 
-    def __init__(self, config_text, extra_args=(), workdir=None, env=None):
+    def __init__(self, config_text, extra_args=(), workdir=None, env=None, preexec_fn=None):
         if not BINARY or not os.path.exists(BINARY):
             fail(f"BHE_BINARY={BINARY!r} does not point at the exporter binary")
         self.dir = workdir or tempfile.mkdtemp(prefix="bhe-e2e-")
@@ -142,7 +142,7 @@ class Exporter:
         self.proc = subprocess.Popen(
             [BINARY, f"--config.file={self.config_path}",
              f"--web.listen-address=127.0.0.1:{self.port}", "--log.format=json", *extra_args],
-            stdout=self._log, stderr=subprocess.STDOUT, env=env)
+            stdout=self._log, stderr=subprocess.STDOUT, env=env, preexec_fn=preexec_fn)
         try:
             wait_until(self._ready, timeout=15, what="the exporter to become ready")
         except AssertionError:

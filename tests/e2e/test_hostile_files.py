@@ -52,6 +52,8 @@ def start(path):
     errors = []
     for line in err.splitlines():
         event = json.loads(line)
+        if event["level"] == "info":
+            continue  # start-up facts such as the descriptor limit
         assert event["msg"] == "invalid configuration", event
         errors.append(event["error"])
     return code, errors
