@@ -262,6 +262,24 @@ def proc_usage(pid):
     return cpu, rss_kib
 
 
+def memory_report(pid):
+    """Where a process's resident memory is: its smaps totals and its five largest mappings."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        totals = [line.rstrip() for line in f if line.split(":")[0] in
+                  ("Rss", "Anonymous", "AnonHugePages", "Shared_Clean", "Private_Clean",
+                   "Private_Dirty")]
+    mappings, current = [], None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                current = line.split(None, 5)[-1].strip() if len(line.split()) > 5 else "[anon]"
+                current = (line.split()[0], current)
+            elif line.startswith("Rss:") and current:
+                mappings.append((int(line.split()[1]), *current))
+    largest = sorted(mappings, reverse=True)[:5]
+    return "\n".join(totals + [f"{kib} KiB {rng} {name}" for kib, rng, name in largest])
+
+
 # --- peers --------------------------------------------------------------------------------------
 
 class TcpPeer:

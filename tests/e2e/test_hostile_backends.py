@@ -4,7 +4,7 @@ floods garbage. A well-behaved control server beside them must keep its cadence.
 
 import time
 
-from harness import Exporter, Nginx, TcpPeer, proc_usage, read_request, run_tests
+from harness import Exporter, Nginx, TcpPeer, memory_report, proc_usage, read_request, run_tests
 
 
 def drip(conn):
@@ -93,8 +93,9 @@ body = "never-there"
                        for c in doc["backendAddressPools"][0]["backendHttpSettingsCollection"]}
             assert "HPE_HEADER_OVERFLOW" in servers["endless-headers"]["details"]
             assert "(searched 4096 bytes)" in servers["endless-body"]["details"]
-            # Keep them all busy for a while and watch the control server's cadence.
+            # Keep them all busy for a while and watch the control server's cadence and memory.
             before = m.value("backend_health_probes_total", settings="control", result="success")
+            _, rss_before_kib = proc_usage(exporter.proc.pid)
             t0 = time.monotonic()
             time.sleep(4)
             m = exporter.scrape()
@@ -106,8 +107,12 @@ body = "never-there"
                            state="healthy") == 1
             _, rss_kib = proc_usage(exporter.proc.pid)
             print(f"control probes in {elapsed:.1f}s: {done:.0f}; exporter RSS "
-                  f"{rss_kib / 1024:.1f} MiB")
-            assert rss_kib < 64 * 1024, f"exporter RSS grew to {rss_kib} KiB"
+                  f"{rss_before_kib / 1024:.1f} -> {rss_kib / 1024:.1f} MiB")
+            # Bounded means flat: eight more rounds of every hostile peer may not add memory. The
+            # level itself depends on the machine (allocator, huge pages), so it is only reported.
+            assert rss_kib - rss_before_kib < 8 * 1024, \
+                f"exporter RSS grew by {rss_kib - rss_before_kib} KiB\n" + \
+                memory_report(exporter.proc.pid)
     finally:
         for p in peers.values():
             p.close()
