@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "pki/certificate_file.h"
+#include "pki/wolfssl_ptr.h"
 
 namespace bhe {
 namespace {
@@ -67,20 +68,9 @@ std::string labelList(const std::vector<PemBlock>& blocks) {
   return out;
 }
 
-struct X509Deleter {
-  void operator()(WOLFSSL_X509* x) const { wolfSSL_X509_free(x); }
-};
-struct PkeyDeleter {
-  void operator()(WOLFSSL_EVP_PKEY* k) const { wolfSSL_EVP_PKEY_free(k); }
-};
-struct MdCtxDeleter {
-  void operator()(WOLFSSL_EVP_MD_CTX* c) const { wolfSSL_EVP_MD_CTX_free(c); }
-};
-struct CtxDeleter {
-  void operator()(WOLFSSL_CTX* c) const { wolfSSL_CTX_free(c); }
-};
-using X509Ptr = std::unique_ptr<WOLFSSL_X509, X509Deleter>;
-using PkeyPtr = std::unique_ptr<WOLFSSL_EVP_PKEY, PkeyDeleter>;
+using X509Ptr = WolfPtr<WOLFSSL_X509, wolfSSL_X509_free>;
+using PkeyPtr = WolfPtr<WOLFSSL_EVP_PKEY, wolfSSL_EVP_PKEY_free>;
+using MdCtxPtr = WolfPtr<WOLFSSL_EVP_MD_CTX, wolfSSL_EVP_MD_CTX_free>;
 
 // "" when the certificate may authenticate a TLS client: no extendedKeyUsage at all (any
 // purpose), or one that lists clientAuth or anyExtendedKeyUsage (RFC 5280 §4.2.1.12).
@@ -126,7 +116,7 @@ std::string keyTypeName(int type) {
 // A signature made with `key` verifies with `certificate_key`: the key is the certificate's.
 bool signatureVerifies(WOLFSSL_EVP_PKEY* key, WOLFSSL_EVP_PKEY* certificate_key) {
   static constexpr unsigned char kMessage[] = "backend-health-exporter client key check";
-  std::unique_ptr<WOLFSSL_EVP_MD_CTX, MdCtxDeleter> sign(wolfSSL_EVP_MD_CTX_new());
+  MdCtxPtr sign(wolfSSL_EVP_MD_CTX_new());
   std::size_t length = 0;
   if (sign == nullptr ||
       wolfSSL_EVP_DigestSignInit(sign.get(), nullptr, wolfSSL_EVP_sha256(), nullptr, key) != 1 ||
@@ -139,7 +129,7 @@ bool signatureVerifies(WOLFSSL_EVP_PKEY* key, WOLFSSL_EVP_PKEY* certificate_key)
     return false;
   }
   signature.resize(length);
-  std::unique_ptr<WOLFSSL_EVP_MD_CTX, MdCtxDeleter> verify(wolfSSL_EVP_MD_CTX_new());
+  MdCtxPtr verify(wolfSSL_EVP_MD_CTX_new());
   return verify != nullptr &&
          wolfSSL_EVP_DigestVerifyInit(verify.get(), nullptr, wolfSSL_EVP_sha256(), nullptr,
                                       certificate_key) == 1 &&
@@ -252,7 +242,7 @@ ClientIdentityParse parseClientIdentity(std::string_view certificate_pem,
     }
   }
   if (out.ok()) {
-    std::unique_ptr<WOLFSSL_CTX, CtxDeleter> ctx(wolfSSL_CTX_new(wolfTLS_client_method()));
+    WolfPtr<WOLFSSL_CTX, wolfSSL_CTX_free> ctx(wolfSSL_CTX_new(wolfTLS_client_method()));
     if (std::string refused = ctx ? useClientIdentity(ctx.get(), *identity) : "no TLS context";
         !refused.empty()) {
       out.key_error = refused;

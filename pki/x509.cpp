@@ -15,6 +15,8 @@
 #include <mutex>
 #include <optional>
 
+#include "pki/wolfssl_ptr.h"
+
 namespace bhe {
 namespace {
 
@@ -199,10 +201,6 @@ std::optional<Tlv> readTlv(std::span<const std::uint8_t> in) {
   return Tlv{in[0], in.subspan(header, length), header + length};
 }
 
-struct X509Deleter {
-  void operator()(WOLFSSL_X509* x) const { wolfSSL_X509_free(x); }
-};
-
 // The SubjectPublicKeyInfo field of a certificate's tbsCertificate (RFC 5280 §4.1): after the
 // optional [0] version, serial, signature algorithm, issuer, validity and subject.
 std::optional<std::span<const std::uint8_t>> findSubjectPublicKeyInfo(
@@ -345,7 +343,7 @@ std::unique_ptr<const Certificate> Certificate::parse(std::span<const std::uint8
   std::unique_ptr<Certificate> cert(new Certificate());
   cert->der_.assign(der.begin(), der.end());
   // Only needed while the fields are read: every later check works on der_.
-  std::unique_ptr<WOLFSSL_X509, X509Deleter> x509(
+  WolfPtr<WOLFSSL_X509, wolfSSL_X509_free> x509(
       wolfSSL_X509_d2i(nullptr, cert->der_.data(), static_cast<int>(cert->der_.size())));
   if (x509 == nullptr) {
     return nullptr;

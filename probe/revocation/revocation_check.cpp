@@ -13,33 +13,18 @@
 #include <ctime>
 #include <memory>
 
+#include "pki/wolfssl_ptr.h"
 #include "probe/revocation/der_reader.h"
 
 namespace bhe {
 namespace {
 
-struct X509Free {
-  void operator()(WOLFSSL_X509* x) const { wolfSSL_X509_free(x); }
-};
-using X509Ptr = std::unique_ptr<WOLFSSL_X509, X509Free>;
-
-struct CertManagerFree {
-  void operator()(WOLFSSL_CERT_MANAGER* cm) const { wolfSSL_CertManagerFree(cm); }
-};
-using CertManagerPtr = std::unique_ptr<WOLFSSL_CERT_MANAGER, CertManagerFree>;
-
-struct OcspResponseFree {
-  void operator()(OcspResponse* r) const { wolfSSL_OCSP_RESPONSE_free(r); }
-};
-struct OcspCertIdFree {
-  void operator()(WOLFSSL_OCSP_CERTID* id) const { wolfSSL_OCSP_CERTID_free(id); }
-};
-struct OcspRequestFree {
-  void operator()(OcspRequest* r) const { wolfSSL_OCSP_REQUEST_free(r); }
-};
-struct CrlFree {
-  void operator()(WOLFSSL_X509_CRL* c) const { wolfSSL_X509_CRL_free(c); }
-};
+using X509Ptr = WolfPtr<WOLFSSL_X509, wolfSSL_X509_free>;
+using CertManagerPtr = WolfPtr<WOLFSSL_CERT_MANAGER, wolfSSL_CertManagerFree>;
+using OcspResponsePtr = WolfPtr<OcspResponse, wolfSSL_OCSP_RESPONSE_free>;
+using OcspCertIdPtr = WolfPtr<WOLFSSL_OCSP_CERTID, wolfSSL_OCSP_CERTID_free>;
+using OcspRequestPtr = WolfPtr<OcspRequest, wolfSSL_OCSP_REQUEST_free>;
+using CrlPtr = WolfPtr<WOLFSSL_X509_CRL, wolfSSL_X509_CRL_free>;
 
 X509Ptr parse(const Der& der) {
   ensureWolfSslInitialized();
@@ -173,9 +158,8 @@ std::string buildOcspRequest(const Der& certificate, const Der& issuer) {
   if (!cert || !ca) {
     return {};
   }
-  std::unique_ptr<WOLFSSL_OCSP_CERTID, OcspCertIdFree> id(
-      wolfSSL_OCSP_cert_to_id(nullptr, cert.get(), ca.get()));
-  std::unique_ptr<OcspRequest, OcspRequestFree> request(wolfSSL_OCSP_REQUEST_new());
+  OcspCertIdPtr id(wolfSSL_OCSP_cert_to_id(nullptr, cert.get(), ca.get()));
+  OcspRequestPtr request(wolfSSL_OCSP_REQUEST_new());
   if (!id || !request) {
     return {};
   }
@@ -210,8 +194,7 @@ CheckedAnswer checkOcspResponse(std::string_view response, const Der& certificat
   }
   // First without verification, to say precisely what is wrong; wolfSSL then verifies.
   const unsigned char* p = reinterpret_cast<const unsigned char*>(response.data());
-  std::unique_ptr<OcspResponse, OcspResponseFree> parsed(
-      wolfSSL_d2i_OCSP_RESPONSE(nullptr, &p, static_cast<int>(response.size())));
+  OcspResponsePtr parsed(wolfSSL_d2i_OCSP_RESPONSE(nullptr, &p, static_cast<int>(response.size())));
   if (!parsed) {
     return failure(SourceFailure::kUnparsable, "not a DER OCSP response");
   }
@@ -219,8 +202,7 @@ CheckedAnswer checkOcspResponse(std::string_view response, const Der& certificat
   if (status != OCSP_SUCCESSFUL) {
     return failure(SourceFailure::kResponderStatus, wolfSSL_OCSP_response_status_str(status));
   }
-  std::unique_ptr<WOLFSSL_OCSP_CERTID, OcspCertIdFree> id(
-      wolfSSL_OCSP_cert_to_id(nullptr, cert.get(), ca.get()));
+  OcspCertIdPtr id(wolfSSL_OCSP_cert_to_id(nullptr, cert.get(), ca.get()));
   if (!id) {
     return failure(SourceFailure::kUnparsable, "cannot derive the certificate's OCSP id");
   }
@@ -248,7 +230,7 @@ CheckedAnswer checkOcspResponse(std::string_view response, const Der& certificat
   // above it; without one, only the issuer may have signed, so only the issuer is loaded.
   const bool includes_signer = parsed->cert != nullptr && parsed->certSz > 0;
   CertManagerPtr cm = certManagerWith(includes_signer ? ca_path : ca_path.first(1));
-  std::unique_ptr<OcspRequest, OcspRequestFree> request(wolfSSL_OCSP_REQUEST_new());
+  OcspRequestPtr request(wolfSSL_OCSP_REQUEST_new());
   if (!cm || !request || wolfSSL_CertManagerEnableOCSP(cm.get(), 0) != WOLFSSL_SUCCESS ||
       wolfSSL_OCSP_request_add0_id(request.get(), id.get()) == nullptr) {  // copies, see above
     return failure(SourceFailure::kUnparsable, "wolfSSL could not set up the check");
@@ -277,8 +259,7 @@ CheckedAnswer checkOcspResponse(std::string_view response, const Der& certificat
 std::optional<std::int64_t> crlNextUpdate(std::string_view crl) {
   ensureWolfSslInitialized();
   const unsigned char* p = reinterpret_cast<const unsigned char*>(crl.data());
-  std::unique_ptr<WOLFSSL_X509_CRL, CrlFree> parsed(
-      wolfSSL_d2i_X509_CRL(nullptr, p, static_cast<int>(crl.size())));
+  CrlPtr parsed(wolfSSL_d2i_X509_CRL(nullptr, p, static_cast<int>(crl.size())));
   if (!parsed) {
     return std::nullopt;
   }
@@ -289,8 +270,7 @@ CheckedAnswer checkCrl(std::string_view crl, const Der& certificate, const Der& 
                        std::int64_t now) {
   ensureWolfSslInitialized();
   const unsigned char* p = reinterpret_cast<const unsigned char*>(crl.data());
-  std::unique_ptr<WOLFSSL_X509_CRL, CrlFree> parsed(
-      wolfSSL_d2i_X509_CRL(nullptr, p, static_cast<int>(crl.size())));
+  CrlPtr parsed(wolfSSL_d2i_X509_CRL(nullptr, p, static_cast<int>(crl.size())));
   if (!parsed) {
     return failure(SourceFailure::kUnparsable, "not a DER CRL");
   }
