@@ -8,6 +8,15 @@ HealthStateMachine::HealthStateMachine(int unhealthy_threshold, int healthy_thre
   setThresholds(unhealthy_threshold, healthy_threshold);
 }
 
+HealthStateMachine HealthStateMachine::continuing(int unhealthy_threshold, int healthy_threshold,
+                                                  HealthState state, Reason reason) {
+  HealthStateMachine machine(unhealthy_threshold, healthy_threshold);
+  machine.probed_ = true;
+  machine.state_ = state;
+  machine.reason_ = reason;
+  return machine;
+}
+
 void HealthStateMachine::setThresholds(int unhealthy_threshold, int healthy_threshold) {
   unhealthy_threshold_ = std::max(1, unhealthy_threshold);
   healthy_threshold_ = std::max(1, healthy_threshold);

@@ -14,6 +14,10 @@ namespace bhe {
 class HealthStateMachine {
  public:
   HealthStateMachine(int unhealthy_threshold, int healthy_threshold);
+  // A machine that has been probed and is in `state` (with `reason` when not healthy), with no
+  // streak yet: it carries a state over from another machine of the same server.
+  static HealthStateMachine continuing(int unhealthy_threshold, int healthy_threshold,
+                                       HealthState state, Reason reason);
 
   struct Transition {
     bool changed = false;

@@ -102,26 +102,47 @@ void TargetSession::launch(MonoTime due) {
 }
 
 TargetSession::Member TargetSession::takeMember(std::vector<Member>& members,
-                                                const std::string& address) const {
+                                                const std::string& address,
+                                                bool continue_server) const {
   for (auto& m : members) {
     if (m.status.address == address) {
       return std::move(m);
     }
   }
-  Member fresh{AddressStatus{},
-               HealthStateMachine(target_->unhealthy_threshold, target_->healthy_threshold)};
+  const int unhealthy = target_->unhealthy_threshold;
+  const int healthy = target_->healthy_threshold;
+  Member fresh{AddressStatus{}, HealthStateMachine(unhealthy, healthy)};
   fresh.status.address = address;
   fresh.status.since_unix_ms = unixMillisNow();
+  if (continue_server) {
+    fresh.machine =
+        HealthStateMachine::continuing(unhealthy, healthy, status_->state, status_->reason);
+    fresh.status.state = status_->state;
+    fresh.status.reason = status_->reason;
+    fresh.status.details = status_->details;
+    fresh.status.since_unix_ms = status_->since_unix_ms;
+  }
   return fresh;
 }
 
 void TargetSession::onRound(RoundResult round) {
   round_.reset();  // this runs inside the round's hand-over, which touches nothing after it
   auto next = std::make_shared<TargetStatus>(*status_);
+  auto in_round = [&](const Member& m) {
+    if (m.status.standIn()) {
+      return round.unresolved.has_value();
+    }
+    return std::any_of(round.addresses.begin(), round.addresses.end(),
+                       [&](const auto& a) { return a.address == m.status.address; });
+  };
+  const bool continue_server = !members_.empty() &&
+                               std::none_of(members_.begin(), members_.end(), in_round) &&
+                               std::any_of(members_.begin(), members_.end(),
+                                           [](const Member& m) { return m.status.probed(); });
   std::vector<Member> members;
   auto observe = [&](const std::string& address, ProbeResult result) {
     next->probes.count(result);
-    members.push_back(takeMember(members_, address));
+    members.push_back(takeMember(members_, address, continue_server));
     observeProbe(members.back().status, members.back().machine, std::move(result),
                  target_->unhealthy_threshold);
   };

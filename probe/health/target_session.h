@@ -8,7 +8,11 @@
 // its latest answer: members that stay keep their state and counters, new ones start
 // not_yet_probed (and are probed in the same round, so the server's state never flips to
 // unknown for them), gone ones disappear. A name that resolves to nothing has one stand-in
-// member without an address that carries the DNS failure through the same thresholds.
+// member without an address that carries the DNS failure. When no member of the previous round
+// stays (the name stops or starts resolving, or moves to entirely new addresses), the new members
+// continue the server's state instead of starting over: a healthy server needs
+// unhealthy_threshold failed rounds to turn unhealthy, an unhealthy one healthy_threshold good
+// rounds to recover, exactly as with a single address.
 //
 // Schedule. The first round is due at a stable offset into the first interval (a hash of the
 // key), so thousands of targets loaded at once do not probe at once; then every `interval`, or
@@ -75,7 +79,10 @@ class TargetSession {
   void onDue();
   void launch(MonoTime due);
   void onRound(RoundResult round);
-  Member takeMember(std::vector<Member>& members, const std::string& address) const;
+  // The member of `address` from the previous round, else a new one: not yet probed, or when
+  // `continue_server` the server's current state carried over (see the header comment).
+  Member takeMember(std::vector<Member>& members, const std::string& address,
+                    bool continue_server) const;
   void publish(std::shared_ptr<TargetStatus> next);
 
   SessionContext& context_;

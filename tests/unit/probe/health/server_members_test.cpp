@@ -175,6 +175,55 @@ TEST_F(ServerMembersTest, LastKnownGoodAppliesToTheWholeSet) {
   EXPECT_EQ(status().state, HealthState::kHealthy);
 }
 
+// When no member of the previous round stays, the server's state carries over to the new ones,
+// and the thresholds apply as they would to a single address.
+TEST_F(ServerMembersTest, AHealthyServerWhoseNameStopsResolvingNeedsUnhealthyThresholdRounds) {
+  auto t = fqdn();
+  t->address_families = AddressFamilies{false, true};
+  t->unhealthy_threshold = 3;
+  auto s = start(t);
+  round(addresses({"fd00::1"}, 0s));
+  ASSERT_EQ(status().state, HealthState::kHealthy);
+  round(addresses({"10.0.0.1"}, 0s));  // no IPv6 address any more: the stand-in takes over
+  EXPECT_TRUE(status().addresses.at(0).standIn());
+  EXPECT_EQ(status().state, HealthState::kHealthy) << "1 of 3 failures";
+  EXPECT_EQ(status().consecutive_failures, 1);
+  round(addresses({"10.0.0.1"}, 0s));
+  EXPECT_EQ(status().state, HealthState::kHealthy) << "2 of 3 failures";
+  round(addresses({"10.0.0.1"}, 0s));
+  EXPECT_EQ(status().state, HealthState::kUnhealthy);
+  EXPECT_EQ(status().reason, Reason::kDnsResolutionError);
+}
+
+TEST_F(ServerMembersTest, AServerWhoseNameResolvesAgainNeedsHealthyThresholdRounds) {
+  auto t = fqdn();
+  t->healthy_threshold = 2;
+  auto s = start(t);
+  round(DnsAnswer{ARES_ENOTFOUND, {}, 0s});
+  ASSERT_EQ(status().state, HealthState::kUnhealthy);
+  round(addresses({"10.0.0.1", "10.0.0.2"}, 0s));
+  EXPECT_EQ(status().state, HealthState::kUnhealthy) << "1 of 2 successes";
+  EXPECT_EQ(status().reason, Reason::kDnsResolutionError);
+  round(addresses({"10.0.0.1", "10.0.0.2"}, 0s));
+  EXPECT_EQ(status().state, HealthState::kHealthy);
+}
+
+TEST_F(ServerMembersTest, ANameMovedToEntirelyNewAddressesKeepsTheServerState) {
+  auto t = fqdn();
+  t->unhealthy_threshold = 2;
+  auto s = start(t);
+  round(addresses({"10.0.0.1"}, 0s));
+  round(addresses({"10.0.0.2"}, 0s), {"10.0.0.2"});
+  EXPECT_EQ(status().state, HealthState::kHealthy) << "1 of 2 failures";
+  EXPECT_EQ(status().addresses.at(0).probes, 1u) << "its own counters start afresh";
+  round(addresses({"10.0.0.2"}, 0s), {"10.0.0.2"});
+  EXPECT_EQ(status().state, HealthState::kUnhealthy);
+  // A member that joins beside one that stays still starts not yet probed: its first probe
+  // decides, as for any new member.
+  round(addresses({"10.0.0.2", "10.0.0.3"}, 0s), {"10.0.0.2"});
+  EXPECT_EQ(status().addresses.at(1).state, HealthState::kHealthy);
+}
+
 TEST_F(ServerMembersTest, AFailingServerIsProbedAtTheUnhealthyIntervalUntilItRecovers) {
   auto t = fqdn(10s);
   t->unhealthy_interval = 2s;
