@@ -17,6 +17,7 @@
 
 #include "common/bounded_file.h"
 #include "common/host_port.h"
+#include "common/request_path.h"
 #include "config/duration.h"
 #include "config/toml_limits.h"
 #include "config/trusted_roots.h"
@@ -669,8 +670,7 @@ class ConfigReader {
       if (path->empty() || path->front() != '/') {
         error(t.get("path")->source(),
               section + ".path " + inQuotes(*path) + " must start with '/' (e.g. \"/healthz\")");
-      } else if (std::any_of(path->begin(), path->end(),
-                             [](unsigned char c) { return c <= ' ' || c == 0x7f; })) {
+      } else if (hasSpaceOrControl(*path)) {
         error(t.get("path")->source(),
               section +
                   ".path must not contain spaces or control characters (percent-encode "

@@ -278,8 +278,10 @@ std::string ExporterMetrics::render() const {
   std::string text;
   // The last scrape's size is the best guess of this one's: one allocation, no regrowth.
   text.reserve(last_size_.load() + last_size_.load() / 8);
-  writeTargetFamilies(board_.snapshot(), text);
+  // Facts before targets: a reload publishes its targets first, so a scrape that shows a
+  // reload's pool labels also shows its servers (their draining flags, their labels).
   const auto facts = board_.configFacts();
+  writeTargetFamilies(board_.snapshot(), text);
   writePoolLabels(facts->pools, text);
   writeClientCertificates(facts->client_certificates, text);
   text += prometheus::TextSerializer().Serialize(registry_->Collect());

@@ -1,6 +1,7 @@
 #include "exporter/probe_endpoint.h"
 
 #include "common/host_port.h"
+#include "common/request_path.h"
 #include "config/config.h"
 #include "exporter/metrics.h"
 
@@ -69,6 +70,11 @@ ArbitraryTarget parseArbitraryTarget(const std::string& url, std::chrono::millis
   auto slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
   t.path = slash == std::string::npos ? "/" : rest.substr(slash);
+  if (!isValidRequestPath(t.path)) {
+    return {std::nullopt,
+            "the target's path must not contain spaces or control characters (percent-encode "
+            "them twice: the target parameter is decoded once)"};
+  }
   auto parsed = parseHostPort(authority);
   if (!parsed.value) {
     return {std::nullopt, "bad target address \"" + authority + "\": " + parsed.error};

@@ -1,5 +1,8 @@
 #include "probe/resolve/resolve_phase.h"
 
+#include <set>
+#include <string_view>
+
 #include "probe/classify/classify.h"
 
 namespace bhe {
@@ -59,7 +62,13 @@ void ResolvePhase::onAnswer(const Resolver::Answer& answer) {
     report(std::move(outcome));
     return;
   }
+  // An answer may repeat a record (a misconfigured zone, a hostile server): each address is one
+  // member, however often it is listed.
+  std::set<std::string_view> seen;
   for (const auto& address : answer.addresses) {
+    if (!seen.insert(address).second) {
+      continue;
+    }
     if (isIpv6(address) ? families_.ipv6 : families_.ipv4) {
       if (outcome.addresses.size() < max_addresses_) {
         outcome.addresses.push_back(address);

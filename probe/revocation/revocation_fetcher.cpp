@@ -257,7 +257,7 @@ std::unique_ptr<RevocationFetcher::Waiter> RevocationFetcher::fetch(const HttpFe
     return waiter;
   }
   if (kept != kept_.end()) {
-    kept_.erase(kept);
+    eraseKept(kept);
   }
   Waiter* w = waiter.get();
   w->timeout_ = dispatcher_.createTimer([this, w] {
@@ -274,7 +274,9 @@ std::unique_ptr<RevocationFetcher::Waiter> RevocationFetcher::fetch(const HttpFe
   InFlight& f = in_flight_[key];
   f.waiters.push_back(w);
   ++fetches_started_;
-  f.fetch = wire_->fetch(request, [this, key](const HttpFetchResult& r) { onFetched(key, r); });
+  HttpFetchRequest on_wire = request;
+  on_wire.timeout = std::max<std::chrono::milliseconds>(request.timeout, kRevocationFetchTimeout);
+  f.fetch = wire_->fetch(on_wire, [this, key](const HttpFetchResult& r) { onFetched(key, r); });
   return waiter;
 }
 
@@ -302,8 +304,9 @@ void RevocationFetcher::withdraw(Waiter* waiter) {
     return;
   }
   it->second.waiters.remove(waiter);
-  // The fetch goes on without waiters: its answer can still be kept by whoever asks next, and
-  // it is bounded by its own timeout.
+  // The fetch goes on without waiters, bounded by kRevocationFetchTimeout: a probe that asks for
+  // the same answer meanwhile joins it instead of starting another. An answer nobody waits for
+  // any more is dropped (only a waiter checks an answer before it is kept).
 }
 
 void RevocationFetcher::keep(const HttpFetchRequest& request,
@@ -313,12 +316,48 @@ void RevocationFetcher::keep(const HttpFetchRequest& request,
   if (until <= dispatcher_.now()) {
     return;
   }
-  Kept& kept = kept_[{request.url, request.post_body}];
-  if (kept.body != body) {  // a new body: what the old one said no longer counts
-    kept.verdicts.clear();
-    kept.body = std::move(body);
+  const std::size_t bytes = body ? body->size() : 0;
+  Key key{request.url, request.post_body};
+  if (auto it = kept_.find(key); it != kept_.end() && it->second.body != body) {
+    eraseKept(it);  // a new body: what the old one said no longer counts
   }
+  if (!kept_.contains(key)) {
+    makeRoomToKeep(bytes);
+    kept_bytes_ += bytes;
+  }
+  Kept& kept = kept_[std::move(key)];
+  kept.body = std::move(body);
   kept.until = until;
+}
+
+// Expired answers are otherwise only dropped when asked for again, and the OCSP keys change with
+// every renewed certificate, so without a bound they would pile up.
+void RevocationFetcher::makeRoomToKeep(std::size_t bytes) {
+  auto full = [&] {
+    return kept_.size() >= kMaxKeptRevocationAnswers ||
+           kept_bytes_ + bytes > kMaxKeptRevocationBytes;
+  };
+  if (!full()) {
+    return;
+  }
+  const MonoTime now = dispatcher_.now();
+  for (auto it = kept_.begin(); it != kept_.end();) {
+    auto next = std::next(it);
+    if (it->second.until <= now) {
+      eraseKept(it);
+    }
+    it = next;
+  }
+  while (!kept_.empty() && full()) {
+    eraseKept(std::min_element(kept_.begin(), kept_.end(), [](const auto& a, const auto& b) {
+      return a.second.until < b.second.until;
+    }));
+  }
+}
+
+void RevocationFetcher::eraseKept(std::map<Key, Kept>::iterator it) {
+  kept_bytes_ -= it->second.body ? it->second.body->size() : 0;
+  kept_.erase(it);
 }
 
 const std::string& RevocationFetcher::ocspRequest(const Der& certificate, const Der& issuer) {
@@ -368,7 +407,9 @@ void RevocationFetcher::cancelAll() {
 }
 
 void RevocationFetcher::forget(const HttpFetchRequest& request) {
-  kept_.erase({request.url, request.post_body});
+  if (auto it = kept_.find({request.url, request.post_body}); it != kept_.end()) {
+    eraseKept(it);
+  }
 }
 
 }  // namespace bhe

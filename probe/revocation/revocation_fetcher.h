@@ -31,6 +31,14 @@ inline constexpr std::size_t kMaxOcspResponseBytes = 64 * 1024;
 inline constexpr std::size_t kMaxCrlBytes = 8 * 1024 * 1024;
 // However far away a nextUpdate is, an answer is asked for again after this.
 inline constexpr std::chrono::seconds kMaxRevocationCacheAge{3600};
+// How long one shared fetch may take on the wire, whatever the budget of the probe that started
+// it: probes that join it later have their own budgets (and timers), so the first one's short
+// remainder must not fail the fetch for all of them.
+inline constexpr std::chrono::seconds kRevocationFetchTimeout{10};
+// Answers kept at most, and their bytes; past either, expired ones go first, then the soonest to
+// expire. 20,000 covers a certificate of its own on each of 10,000 targets with room to spare.
+inline constexpr std::size_t kMaxKeptRevocationAnswers = 20000;
+inline constexpr std::size_t kMaxKeptRevocationBytes = 64 * 1024 * 1024;
 
 struct HttpFetchRequest {
   std::string url;
@@ -100,7 +108,7 @@ class RevocationFetcher {
   std::unique_ptr<Waiter> fetch(const HttpFetchRequest& request, HttpFetchDone done);
 
   // Keeps a fetched body for requests equal to `request` until `current_until` (monotonic),
-  // at most kMaxRevocationCacheAge from now.
+  // at most kMaxRevocationCacheAge from now (and within kMaxKeptRevocationAnswers/Bytes).
   void keep(const HttpFetchRequest& request, std::shared_ptr<const std::string> body,
             MonoTime current_until);
   // Drops a kept body that turned out not to answer (badly signed, stale, ...).
@@ -120,6 +128,7 @@ class RevocationFetcher {
   const std::string& ocspRequest(const Der& certificate, const Der& issuer);
 
   std::size_t keptAnswers() const { return kept_.size(); }
+  std::size_t keptBytes() const { return kept_bytes_; }
   std::size_t fetchesInFlight() const { return in_flight_.size(); }
   std::uint64_t fetchesStarted() const { return fetches_started_; }
 
@@ -136,6 +145,8 @@ class RevocationFetcher {
   };
   void onFetched(const Key& key, const HttpFetchResult& result);
   void withdraw(Waiter* waiter);
+  void makeRoomToKeep(std::size_t bytes);
+  void eraseKept(std::map<Key, Kept>::iterator it);
 
   Dispatcher& dispatcher_;
   std::unique_ptr<HttpFetcher> wire_;
@@ -143,6 +154,7 @@ class RevocationFetcher {
   std::map<Key, InFlight> in_flight_;
   std::map<std::pair<Der, Der>, std::string> ocsp_requests_;
   std::uint64_t fetches_started_ = 0;
+  std::size_t kept_bytes_ = 0;  // of the kept bodies
   // Alive while this object is: tasks posted for kept answers check it first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -190,6 +190,10 @@ def test_probe_endpoint():
                     'server="127.0.0.1"} 1') in body, body
             status, body, _ = exporter.get("/probe?target=ftp://x")
             assert status == 400, body
+            # A decoded CR LF in the path would end the request line and smuggle headers.
+            status, body, _ = exporter.get(
+                f"/probe?target=http://127.0.0.1:{nginx.port}/ok%0D%0AX-Injected:%20yes")
+            assert status == 400 and "control characters" in body, (status, body)
     finally:
         nginx.close()
 

@@ -132,6 +132,14 @@ TEST_F(ServerMembersTest, AtMostMaxAddressesPerServerAreProbedTheRestCounted) {
             "addresses not probed (max_addresses_per_server)");
 }
 
+TEST_F(ServerMembersTest, ARepeatedRecordIsOneMember) {
+  auto s = start(fqdn());
+  EXPECT_EQ(round(addresses({"10.0.0.1", "10.0.0.2", "10.0.0.1", "10.0.0.2", "10.0.0.3"}, 0s)),
+            (std::vector<std::string>{"10.0.0.1", "10.0.0.2", "10.0.0.3"}));
+  EXPECT_EQ(status().omitted_addresses, 0u) << "the repeats are neither probed nor counted";
+  EXPECT_EQ(status().details, "3 of 3 addresses healthy; Received:200");
+}
+
 TEST_F(ServerMembersTest, OnlyTheConfiguredAddressFamiliesAreProbed) {
   auto t = fqdn();
   t->address_families = AddressFamilies{true, false};

@@ -181,6 +181,55 @@ TEST_F(RevocationFetcherTest, EachWaiterHasItsOwnTimeout) {
   EXPECT_EQ(quick.size(), 1u);  // heard once only
 }
 
+TEST_F(RevocationFetcherTest, TheSharedFetchIsNotBoundByTheBudgetOfTheProbeThatStartedIt) {
+  std::vector<HttpFetchResult> first, later;
+  auto wf = wait(request("http://127.0.0.1:1/int.crl", 150ms), first);
+  auto wl = wait(request("http://127.0.0.1:1/int.crl", 5000ms), later);
+  ASSERT_EQ(started_->size(), 1u);
+  EXPECT_GE(started_->at(0).request.timeout, std::chrono::milliseconds(kRevocationFetchTimeout));
+  dispatcher_.advance(150ms);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].failure, SourceFailure::kTimeout);
+  answer(0, FakeHttpFetcher::body("a large CRL, in time for the later probe"));
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_TRUE(later[0].ok);
+}
+
+TEST_F(RevocationFetcherTest, ExpiredAnswersMakeRoomOnceTheCountBoundIsReached) {
+  auto body = std::make_shared<const std::string>("ocsp response");
+  for (std::size_t i = 0; i < kMaxKeptRevocationAnswers; ++i) {
+    fetcher_->keep(request("http://127.0.0.1:1/ocsp/" + std::to_string(i)), body,
+                   dispatcher_.now() + (i == 0 ? 120s : 60s));
+  }
+  EXPECT_EQ(fetcher_->keptAnswers(), kMaxKeptRevocationAnswers);
+  dispatcher_.advance(61s);
+  fetcher_->keep(request("http://127.0.0.1:1/ocsp/new"), body, dispatcher_.now() + 60s);
+  EXPECT_EQ(fetcher_->keptAnswers(), 2u) << "the expired ones went, the current one stayed";
+  std::vector<HttpFetchResult> heard;
+  auto w = wait(request("http://127.0.0.1:1/ocsp/0"), heard);
+  dispatcher_.runPosted();
+  ASSERT_EQ(heard.size(), 1u);
+  EXPECT_TRUE(heard[0].ok) << "served from what was kept";
+}
+
+TEST_F(RevocationFetcherTest, KeptBytesAreBoundedTheSoonestToExpireGoesFirst) {
+  auto mib = std::make_shared<const std::string>(1024 * 1024, 'c');
+  const std::size_t fit = kMaxKeptRevocationBytes / mib->size();
+  for (std::size_t i = 0; i < fit; ++i) {
+    fetcher_->keep(request("http://127.0.0.1:1/crl/" + std::to_string(i)), mib,
+                   dispatcher_.now() + std::chrono::seconds(100 + i));
+  }
+  EXPECT_EQ(fetcher_->keptBytes(), kMaxKeptRevocationBytes);
+  fetcher_->keep(request("http://127.0.0.1:1/crl/new"), mib, dispatcher_.now() + 3000s);
+  EXPECT_EQ(fetcher_->keptAnswers(), fit);
+  EXPECT_LE(fetcher_->keptBytes(), kMaxKeptRevocationBytes);
+  std::vector<HttpFetchResult> heard;
+  auto w = wait(request("http://127.0.0.1:1/crl/0"), heard);
+  EXPECT_EQ(started_->size(), 1u) << "the soonest to expire was dropped and is fetched again";
+  fetcher_->forget(request("http://127.0.0.1:1/crl/new"));
+  EXPECT_EQ(fetcher_->keptBytes(), kMaxKeptRevocationBytes - mib->size());
+}
+
 TEST_F(RevocationFetcherTest, AWithdrawnWaiterHearsNothing) {
   std::vector<HttpFetchResult> gone, stays;
   auto wg = wait(request(), gone);
