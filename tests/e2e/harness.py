@@ -262,6 +262,10 @@ def proc_usage(pid):
     return cpu, rss_kib
 
 
+# "asan" or "tsan" when the binary is a sanitizer build (set by tests/e2e/CMakeLists.txt).
+INSTRUMENTED = os.environ.get("BHE_INSTRUMENTED", "")
+
+
 def memory_report(pid):
     """Where a process's resident memory is: its smaps totals and its five largest mappings."""
     with open(f"/proc/{pid}/smaps_rollup") as f:
