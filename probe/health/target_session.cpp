@@ -115,11 +115,15 @@ TargetSession::Member TargetSession::takeMember(std::vector<Member>& members,
   fresh.status.address = address;
   fresh.status.since_unix_ms = unixMillisNow();
   if (continue_server) {
+    // From the member the server's state came from: its own details, not the server's summary.
+    auto decider = std::find_if(members.begin(), members.end(), [&](const Member& m) {
+      return m.status.probed() && m.status.state == status_->state;
+    });
     fresh.machine =
         HealthStateMachine::continuing(unhealthy, healthy, status_->state, status_->reason);
     fresh.status.state = status_->state;
     fresh.status.reason = status_->reason;
-    fresh.status.details = status_->details;
+    fresh.status.details = decider != members.end() ? decider->status.details : status_->details;
     fresh.status.since_unix_ms = status_->since_unix_ms;
   }
   return fresh;

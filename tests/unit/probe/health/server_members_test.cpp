@@ -209,9 +209,12 @@ TEST_F(ServerMembersTest, AServerWhoseNameResolvesAgainNeedsHealthyThresholdRoun
   auto s = start(t);
   round(DnsAnswer{ARES_ENOTFOUND, {}, 0s});
   ASSERT_EQ(status().state, HealthState::kUnhealthy);
+  const std::string dns_details = status().addresses.at(0).details;
   round(addresses({"10.0.0.1", "10.0.0.2"}, 0s));
   EXPECT_EQ(status().state, HealthState::kUnhealthy) << "1 of 2 successes";
   EXPECT_EQ(status().reason, Reason::kDnsResolutionError);
+  EXPECT_EQ(status().addresses.at(0).details, dns_details)
+      << "the member carries the failure's own details, not the server's summary";
   round(addresses({"10.0.0.1", "10.0.0.2"}, 0s));
   EXPECT_EQ(status().state, HealthState::kHealthy);
 }
