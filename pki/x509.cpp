@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 
+#include "pki/der.h"
 #include "pki/wolfssl_ptr.h"
 
 namespace bhe {
@@ -171,61 +172,31 @@ std::string nameKey(WOLFSSL_X509_NAME* name, const std::string& printed) {
   return key;
 }
 
-// A DER TLV with a single-byte tag (all that X.509 uses up to the extensions).
-struct Tlv {
-  std::uint8_t tag = 0;
-  std::span<const std::uint8_t> value;
-  std::size_t size = 0;  // header + value
-};
-
-std::optional<Tlv> readTlv(std::span<const std::uint8_t> in) {
-  if (in.size() < 2 || (in[0] & 0x1f) == 0x1f) {
-    return std::nullopt;
-  }
-  std::size_t header = 2;
-  std::size_t length = in[1];
-  if (length & 0x80) {
-    const std::size_t count = length & 0x7f;
-    if (count == 0 || count > 4 || in.size() < 2 + count) {
-      return std::nullopt;
-    }
-    length = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-      length = (length << 8) | in[2 + i];
-    }
-    header += count;
-  }
-  if (length > in.size() - header) {
-    return std::nullopt;
-  }
-  return Tlv{in[0], in.subspan(header, length), header + length};
-}
-
 // The SubjectPublicKeyInfo field of a certificate's tbsCertificate (RFC 5280 §4.1): after the
 // optional [0] version, serial, signature algorithm, issuer, validity and subject.
 std::optional<std::span<const std::uint8_t>> findSubjectPublicKeyInfo(
     std::span<const std::uint8_t> der) {
-  auto certificate = readTlv(der);
+  auto certificate = readDerTlv(der);
   if (!certificate || certificate->tag != 0x30) {
     return std::nullopt;
   }
-  auto tbs = readTlv(certificate->value);
+  auto tbs = readDerTlv(certificate->value);
   if (!tbs || tbs->tag != 0x30) {
     return std::nullopt;
   }
   std::span<const std::uint8_t> rest = tbs->value;
-  auto field = readTlv(rest);
+  auto field = readDerTlv(rest);
   if (field && field->tag == 0xa0) {
     rest = rest.subspan(field->size);
   }
   for (int skip = 0; skip < 5; ++skip) {  // serial, signature, issuer, validity, subject
-    field = readTlv(rest);
+    field = readDerTlv(rest);
     if (!field) {
       return std::nullopt;
     }
     rest = rest.subspan(field->size);
   }
-  field = readTlv(rest);
+  field = readDerTlv(rest);
   if (!field || field->tag != 0x30) {
     return std::nullopt;
   }
@@ -239,23 +210,23 @@ std::optional<std::span<const std::uint8_t>> findSubjectPublicKeyInfo(
 // also keeps the certificate's own order of the names.
 void Certificate::readSubjectAltName(std::span<const std::uint8_t> der, Certificate& cert) {
   static constexpr std::uint8_t kSanOid[] = {0x55, 0x1d, 0x11};  // 2.5.29.17
-  auto certificate = readTlv(der);
+  auto certificate = readDerTlv(der);
   if (!certificate || certificate->tag != 0x30) {
     return;
   }
-  auto tbs = readTlv(certificate->value);
+  auto tbs = readDerTlv(certificate->value);
   if (!tbs || tbs->tag != 0x30) {
     return;
   }
   std::span<const std::uint8_t> rest = tbs->value;
-  std::optional<Tlv> extensions;
+  std::optional<DerTlv> extensions;
   while (!rest.empty()) {
-    auto field = readTlv(rest);
+    auto field = readDerTlv(rest);
     if (!field) {
       return;
     }
     if (field->tag == 0xa3) {  // [3] EXPLICIT Extensions
-      extensions = readTlv(field->value);
+      extensions = readDerTlv(field->value);
       break;
     }
     rest = rest.subspan(field->size);
@@ -264,30 +235,30 @@ void Certificate::readSubjectAltName(std::span<const std::uint8_t> der, Certific
     return;
   }
   for (rest = extensions->value; !rest.empty();) {
-    auto extension = readTlv(rest);
+    auto extension = readDerTlv(rest);
     if (!extension || extension->tag != 0x30) {
       return;
     }
     rest = rest.subspan(extension->size);
-    auto oid = readTlv(extension->value);
+    auto oid = readDerTlv(extension->value);
     if (!oid || oid->tag != 0x06 || !std::ranges::equal(oid->value, kSanOid)) {
       continue;
     }
     std::span<const std::uint8_t> body = extension->value.subspan(oid->size);
-    auto value = readTlv(body);
+    auto value = readDerTlv(body);
     if (value && value->tag == 0x01) {  // critical BOOLEAN
-      value = readTlv(body.subspan(value->size));
+      value = readDerTlv(body.subspan(value->size));
     }
     if (!value || value->tag != 0x04) {  // OCTET STRING wrapping GeneralNames
       return;
     }
     cert.has_san_ = true;
-    auto names = readTlv(value->value);
+    auto names = readDerTlv(value->value);
     if (!names || names->tag != 0x30) {
       return;
     }
     for (auto list = names->value; !list.empty();) {
-      auto name = readTlv(list);
+      auto name = readDerTlv(list);
       if (!name) {
         return;
       }
@@ -331,7 +302,7 @@ std::string formatIpAddress(std::span<const std::uint8_t> bytes) {
 }
 
 std::size_t derSequenceSize(std::span<const std::uint8_t> bytes) {
-  auto tlv = readTlv(bytes);
+  auto tlv = readDerTlv(bytes);
   return tlv && tlv->tag == 0x30 ? tlv->size : 0;
 }
 

@@ -93,31 +93,8 @@ std::optional<int> crlEntryReason(std::span<const std::uint8_t> extensions) {
 }  // namespace
 
 std::optional<DerTlv> DerReader::next() {
-  if (pos_ + 2 > bytes_.size()) {
-    pos_ = bytes_.size();
-    return std::nullopt;
-  }
-  DerTlv tlv;
-  tlv.tag = bytes_[pos_];
-  std::size_t p = pos_ + 1;
-  std::size_t length = bytes_[p++];
-  if (length & 0x80) {
-    const std::size_t n = length & 0x7f;
-    if (n == 0 || n > 4 || p + n > bytes_.size()) {
-      pos_ = bytes_.size();
-      return std::nullopt;
-    }
-    length = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      length = (length << 8) | bytes_[p++];
-    }
-  }
-  if (length > bytes_.size() - p) {
-    pos_ = bytes_.size();
-    return std::nullopt;
-  }
-  tlv.value = bytes_.subspan(p, length);
-  pos_ = p + length;
+  auto tlv = pos_ < bytes_.size() ? readDerTlv(bytes_.subspan(pos_)) : std::nullopt;
+  pos_ = tlv ? pos_ + tlv->size : bytes_.size();
   return tlv;
 }
 

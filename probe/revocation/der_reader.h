@@ -9,12 +9,9 @@
 #include <span>
 #include <string_view>
 
-namespace bhe {
+#include "pki/der.h"
 
-struct DerTlv {
-  std::uint8_t tag = 0;
-  std::span<const std::uint8_t> value;
-};
+namespace bhe {
 
 class DerReader {
  public:
