@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 
 namespace bhe {
 
@@ -18,5 +19,11 @@ struct DerTlv {
 // The TLV at the start of `in`; nothing when it is malformed, uses a multi-byte tag or runs past
 // the end.
 std::optional<DerTlv> readDerTlv(std::span<const std::uint8_t> in);
+
+// UTCTime "YYMMDDHHMMSSZ" (years 1950-2049) or GeneralizedTime "YYYYMMDDHHMMSSZ", the forms
+// RFC 5280 §4.1.2.5 allows, as unix seconds; anything else is refused rather than guessed.
+std::optional<std::int64_t> derTimeToUnix(std::string_view text);
+// The same for a UTCTime (0x17) or GeneralizedTime (0x18) TLV; its tag must match its form.
+std::optional<std::int64_t> derTimeToUnix(const DerTlv& time);
 
 }  // namespace bhe

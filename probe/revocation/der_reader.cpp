@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <ctime>
 
 namespace bhe {
 namespace {
@@ -103,42 +102,6 @@ std::optional<DerTlv> DerReader::nextIf(std::uint8_t tag) {
     return std::nullopt;
   }
   return next();
-}
-
-std::optional<std::int64_t> derTimeToUnix(const DerTlv& time) {
-  const std::string_view text(reinterpret_cast<const char*>(time.value.data()), time.value.size());
-  std::size_t year_digits = 0;
-  if (time.tag == kUtcTime && text.size() == 13) {
-    year_digits = 2;
-  } else if (time.tag == kGeneralizedTime && text.size() == 15) {
-    year_digits = 4;
-  } else {
-    return std::nullopt;
-  }
-  if (text.back() != 'Z' ||
-      !std::all_of(text.begin(), text.end() - 1, [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::nullopt;
-  }
-  auto num = [&](std::size_t at, std::size_t n) {
-    int v = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      v = v * 10 + (text[at + i] - '0');
-    }
-    return v;
-  };
-  std::tm tm{};
-  int year = num(0, year_digits);
-  if (year_digits == 2) {
-    year += year < 50 ? 2000 : 1900;  // RFC 5280 4.1.2.5.1
-  }
-  std::size_t p = year_digits;
-  tm.tm_year = year - 1900;
-  tm.tm_mon = num(p, 2) - 1;
-  tm.tm_mday = num(p + 2, 2);
-  tm.tm_hour = num(p + 4, 2);
-  tm.tm_min = num(p + 6, 2);
-  tm.tm_sec = num(p + 8, 2);
-  return static_cast<std::int64_t>(timegm(&tm));
 }
 
 std::span<const std::uint8_t> derUnsignedDigits(std::span<const std::uint8_t> integer) {

@@ -28,9 +28,6 @@ class DerReader {
   std::size_t pos_ = 0;
 };
 
-// UTCTime (0x17) or GeneralizedTime (0x18) in the Z form DER requires, as unix seconds.
-std::optional<std::int64_t> derTimeToUnix(const DerTlv& time);
-
 // An INTEGER's content without leading zero bytes, for comparing serial numbers.
 std::span<const std::uint8_t> derUnsignedDigits(std::span<const std::uint8_t> integer);
 
