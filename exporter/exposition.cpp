@@ -1,31 +1,59 @@
 #include "exporter/exposition.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace bhe {
 namespace {
 
-void escapeInto(std::string& out, std::string_view value) {
-  if (value.find_first_of("\\\"\n") == std::string_view::npos) {
-    out += value;  // the usual case: nothing to escape
-    return;
+bool needsEscaping(std::string_view value) {
+  // A plain loop: find_first_of with a set calls memchr once per character.
+  for (char c : value) {
+    if (c == '\\' || c == '"' || c == '\n') {
+      return true;
+    }
   }
+  return false;
+}
+
+// Writes `value` escaped (\\, \", \n) at `out`, which has room for twice its length.
+char* writeEscaped(char* out, std::string_view value) {
   for (char c : value) {
     switch (c) {
       case '\\':
-        out += "\\\\";
+        *out++ = '\\';
+        *out++ = '\\';
         break;
       case '"':
-        out += "\\\"";
+        *out++ = '\\';
+        *out++ = '"';
         break;
       case '\n':
-        out += "\\n";
+        *out++ = '\\';
+        *out++ = 'n';
         break;
       default:
-        out += c;
+        *out++ = c;
     }
   }
+  return out;
+}
+
+char* writeText(char* out, std::string_view text) {
+  std::memcpy(out, text.data(), text.size());
+  return out + text.size();
+}
+
+void escapeInto(std::string& out, std::string_view value) {
+  if (!needsEscaping(value)) {
+    out += value;  // the usual case: nothing to escape
+    return;
+  }
+  std::string escaped(2 * value.size(), '\0');
+  escaped.resize(static_cast<std::size_t>(writeEscaped(escaped.data(), value) - escaped.data()));
+  out += escaped;
 }
 
 }  // namespace
@@ -63,47 +91,62 @@ void Exposition::family(std::string_view name, std::string_view help, std::strin
 
 void Exposition::series(const RenderedLabels& common, std::initializer_list<Label> extra,
                         double value) {
-  out_ += name_;
+  // The line is assembled in a stack buffer and appended once: ~150,000 lines per scrape of
+  // 10,000 servers, where a capacity check per piece cost more than the copying.
+  std::size_t bound = name_.size() + common.text.size() + 3 + kMaxValueChars;
+  for (const auto& [name, label_value] : extra) {
+    bound += name.size() + 2 * label_value.size() + 4;
+  }
+  std::array<char, 512> stack;
+  std::string heap;
+  char* const line = bound <= stack.size() ? stack.data() : (heap.resize(bound), heap.data());
+  char* p = writeText(line, name_);
   if (!common.text.empty() || extra.size() > 0) {
-    out_ += '{';
-    out_ += common.text;
+    *p++ = '{';
+    p = writeText(p, common.text);
     bool first = common.text.empty();
     for (const auto& [name, label_value] : extra) {
       if (!first) {
-        out_ += ',';
+        *p++ = ',';
       }
       first = false;
-      out_ += name;
-      out_ += "=\"";
-      escapeInto(out_, label_value);
-      out_ += '"';
+      p = writeText(p, name);
+      *p++ = '=';
+      *p++ = '"';
+      p = needsEscaping(label_value) ? writeEscaped(p, label_value) : writeText(p, label_value);
+      *p++ = '"';
     }
-    out_ += '}';
+    *p++ = '}';
   }
-  out_ += ' ';
-  appendValue(value);
-  out_ += '\n';
+  *p++ = ' ';
+  p = writeValue(p, value);
+  *p++ = '\n';
+  out_.append(line, p);
 }
 
-void Exposition::appendValue(double value) {
+char* Exposition::writeValue(char* out, double value) {
+  // 0 and 1 are most of the values (states, flags).
+  if (value == 0) {
+    *out = '0';
+    return out + 1;
+  }
+  if (value == 1) {
+    *out = '1';
+    return out + 1;
+  }
   if (std::isnan(value)) {
-    out_ += "NaN";
-    return;
+    return writeText(out, "NaN");
   }
   if (std::isinf(value)) {
-    out_ += value > 0 ? "+Inf" : "-Inf";
-    return;
+    return writeText(out, value > 0 ? "+Inf" : "-Inf");
   }
-  char buffer[32];
   // Counts and timestamps are integers: print them as such, the rest with 16 significant digits
   // (what prometheus-cpp prints).
-  std::to_chars_result written;
+  char* const end = out + kMaxValueChars;
   if (value == std::floor(value) && std::fabs(value) < 1e15) {
-    written = std::to_chars(buffer, buffer + sizeof buffer, static_cast<long long>(value));
-  } else {
-    written = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::general, 16);
+    return std::to_chars(out, end, static_cast<long long>(value)).ptr;
   }
-  out_.append(buffer, written.ptr);
+  return std::to_chars(out, end, value, std::chars_format::general, 16).ptr;
 }
 
 }  // namespace bhe

@@ -36,8 +36,9 @@ class Exposition {
   void series(const RenderedLabels& common, std::initializer_list<Label> extra, double value);
 
  private:
-  void appendEscaped(std::string_view value);
-  void appendValue(double value);
+  // "-1.234567890123457e-308" is 24 characters.
+  static constexpr std::size_t kMaxValueChars = 32;
+  static char* writeValue(char* out, double value);
 
   std::string& out_;
   std::string name_;

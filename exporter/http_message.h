@@ -7,6 +7,7 @@
 #include <http_parser.h>
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -29,6 +30,9 @@ struct HttpResponse {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Takes the body back once it has been written, to render the next one into (see
+  // exporter/text_buffers.h); empty: the body is freed.
+  std::function<void(std::string&& body)> recycle_body = nullptr;
 };
 
 // Percent-decoding; `plus_is_space` for query strings (form encoding), not for paths. A '%' that

@@ -275,7 +275,7 @@ void ExporterMetrics::recordReload(bool success) {
 
 std::string ExporterMetrics::render() const {
   probes_in_flight_.Set(board_.probes_in_flight.load());
-  std::string text;
+  std::string text = texts_.take();
   // The last scrape's size is the best guess of this one's: one allocation, no regrowth.
   text.reserve(last_size_.load() + last_size_.load() / 8);
   // Facts before targets: a reload publishes its targets first, so a scrape that shows a

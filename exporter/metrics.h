@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "exporter/text_buffers.h"
 #include "probe/publish/status_board.h"
 
 namespace bhe {
@@ -37,6 +38,8 @@ class ExporterMetrics {
   void observeScheduleLag(double seconds);  // thread-safe
   void recordReload(bool success);          // thread-safe
   std::string render() const;               // the whole /metrics text
+  // Hands a rendered text back once it has been sent: the next render() writes into it.
+  void recycle(std::string&& text) const { texts_.give(std::move(text)); }
 
  private:
   const StatusBoard& board_;
@@ -46,6 +49,7 @@ class ExporterMetrics {
   prometheus::Gauge& probes_in_flight_;
   prometheus::Summary& schedule_lag_;
   mutable std::atomic<std::size_t> last_size_{0};
+  mutable TextBuffers texts_;
 };
 
 }  // namespace bhe

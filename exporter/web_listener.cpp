@@ -56,7 +56,9 @@ struct HttpResponder::Mailbox {
   explicit Mailbox(uv_loop_t* loop) : bridge(loop) {}
   LoopBridge bridge;
   // Runs on the loop thread only (through the bridge), while the loop is alive.
-  std::function<void(std::uint64_t connection, std::string head, std::string body)> deliver;
+  std::function<void(std::uint64_t connection, std::string head, std::string body,
+                     std::function<void(std::string&&)> recycle_body)>
+      deliver;
 };
 
 HttpResponder::HttpResponder(std::shared_ptr<Mailbox> mailbox, std::uint64_t connection,
@@ -86,12 +88,17 @@ void HttpResponder::respond(HttpResponse response) {
   // The head is formatted here, on the handler's thread, to keep the loop's work per response
   // to the write itself.
   std::string head = responseHead(response, response.body.size());
-  std::string body = head_only_ ? std::string() : std::move(response.body);
+  std::string body;
+  if (!head_only_) {
+    body = std::move(response.body);
+  } else if (response.recycle_body) {
+    std::exchange(response.recycle_body, nullptr)(std::move(response.body));
+  }
   Mailbox* target = mailbox.get();
-  mailbox->bridge.post(
-      [target, id = connection_, head = std::move(head), body = std::move(body)]() mutable {
-        target->deliver(id, std::move(head), std::move(body));
-      });
+  mailbox->bridge.post([target, id = connection_, head = std::move(head), body = std::move(body),
+                        recycle = std::move(response.recycle_body)]() mutable {
+    target->deliver(id, std::move(head), std::move(body), std::move(recycle));
+  });
 }
 
 class WebListener::Loop {
@@ -124,6 +131,7 @@ class WebListener::Loop {
     std::string remote_address;
     std::string head;  // the response being written
     std::string body;
+    std::function<void(std::string&&)> recycle_body;  // of `body`, once written
     uv_write_t write{};
     uv_shutdown_t shutdown{};
   };
@@ -132,8 +140,10 @@ class WebListener::Loop {
   void accept();
   void onBytes(Connection* c, std::string_view bytes);
   void dispatch(Connection* c);
-  void deliver(std::uint64_t id, std::string head, std::string body);
-  void writeResponse(Connection* c, std::string head, std::string body);
+  void deliver(std::uint64_t id, std::string head, std::string body,
+               std::function<void(std::string&&)> recycle_body);
+  void writeResponse(Connection* c, std::string head, std::string body,
+                     std::function<void(std::string&&)> recycle_body = nullptr);
   void onWritten(Connection* c, int status);
   void onDeadline(Connection* c);
   void close(Connection* c);
@@ -235,8 +245,9 @@ int WebListener::Loop::start(const std::string& listen_address) {
                                         : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
 
   mailbox_ = std::make_shared<HttpResponder::Mailbox>(&loop_);
-  mailbox_->deliver = [this](std::uint64_t id, std::string head, std::string body) {
-    deliver(id, std::move(head), std::move(body));
+  mailbox_->deliver = [this](std::uint64_t id, std::string head, std::string body,
+                             std::function<void(std::string &&)> recycle_body) {
+    deliver(id, std::move(head), std::move(body), std::move(recycle_body));
   };
   uv_async_init(&loop_, &stop_async_,
                 [](uv_async_t* a) { static_cast<Loop*>(a->data)->beginStop(); });
@@ -391,15 +402,17 @@ void WebListener::Loop::dispatch(Connection* c) {
   }
 }
 
-void WebListener::Loop::deliver(std::uint64_t id, std::string head, std::string body) {
+void WebListener::Loop::deliver(std::uint64_t id, std::string head, std::string body,
+                                std::function<void(std::string&&)> recycle_body) {
   auto it = connections_.find(id);
   if (it == connections_.end() || it->second->phase != Connection::Phase::kHandling) {
     return;  // the client went away meanwhile
   }
-  writeResponse(it->second, std::move(head), std::move(body));
+  writeResponse(it->second, std::move(head), std::move(body), std::move(recycle_body));
 }
 
-void WebListener::Loop::writeResponse(Connection* c, std::string head, std::string body) {
+void WebListener::Loop::writeResponse(Connection* c, std::string head, std::string body,
+                                      std::function<void(std::string&&)> recycle_body) {
   if (c->phase == Connection::Phase::kReading) {
     reading_.erase(c->reading_position);
   }
@@ -407,6 +420,7 @@ void WebListener::Loop::writeResponse(Connection* c, std::string head, std::stri
   c->phase = Connection::Phase::kWriting;
   c->head = std::move(head);
   c->body = std::move(body);
+  c->recycle_body = std::move(recycle_body);
   uv_buf_t bufs[] = {uv_buf_init(c->head.data(), static_cast<unsigned>(c->head.size())),
                      uv_buf_init(c->body.data(), static_cast<unsigned>(c->body.size()))};
   int rc = uv_write(&c->write, c->stream(), bufs, c->body.empty() ? 1 : 2,
@@ -431,6 +445,9 @@ void WebListener::Loop::onWritten(Connection* c, int status) {
   }
   c->phase = Connection::Phase::kLingering;
   c->head = std::string();
+  if (c->recycle_body) {
+    std::exchange(c->recycle_body, nullptr)(std::move(c->body));
+  }
   c->body = std::string();
   int rc = uv_shutdown(&c->shutdown, c->stream(), [](uv_shutdown_t* s, int result) {
     auto* conn = static_cast<Connection*>(s->data);

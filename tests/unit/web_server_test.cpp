@@ -14,6 +14,7 @@
 #include <csignal>
 #include <future>
 #include <latch>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -306,6 +307,30 @@ TEST_F(WebServerTest, WritesLargeBodiesCompletely) {
   auto body_at = reply.find("\r\n\r\n");
   ASSERT_NE(body_at, std::string::npos);
   EXPECT_EQ(reply.size() - body_at - 4, big.size());
+}
+
+TEST_F(WebServerTest, HandsWrittenBodiesBackForReuse) {
+  std::mutex mutex;
+  std::vector<std::string> recycled;
+  WebServer server;
+  server.route("/text", {"GET", "HEAD"}, [&](const HttpRequest&) {
+    HttpResponse response = text(std::string(3 * 1024 * 1024, 't'));
+    response.recycle_body = [&](std::string&& body) {
+      std::lock_guard lock(mutex);
+      recycled.push_back(std::move(body));
+    };
+    return response;
+  });
+  server.start("127.0.0.1:0");
+  std::string reply = get(server.port(), "/text");
+  EXPECT_EQ(reply.size() - reply.find("\r\n\r\n") - 4, 3u * 1024 * 1024);
+  get(server.port(), "/text", "HEAD");
+  server.stop();
+  // Written (GET) or never sent (HEAD), the body comes back whole, for the next text to reuse.
+  ASSERT_EQ(recycled.size(), 2u);
+  for (const auto& body : recycled) {
+    EXPECT_EQ(body, std::string(3 * 1024 * 1024, 't'));
+  }
 }
 
 TEST_F(WebServerTest, ClientsThatLeaveEarlyDoNotHurt) {
