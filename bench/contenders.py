@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import backends
+import harness
 from harness import Exporter, fail, free_port, proc_usage, wait_until
 from prometheus_driver import PrometheusLikeDriver
 
@@ -75,6 +76,8 @@ class Environment:
     blackbox: str
     wrk: str
     profile_dir: Optional[str] = None
+    baseline: Optional[str] = None  # another exporter binary, measured as "baseline"
+    contenders: Optional[list] = None  # only these (None: every contender)
 
 
 @dataclass
@@ -497,6 +500,21 @@ CONTENDERS = {
 }
 
 
-def contenders_of(workload):
-    return ["ours", "blackbox"] + (["wrk"] if workload.bare_client else [])
+def measure_baseline(workload, env):
+    """Another build of the exporter, measured right before ours the same way (A/B)."""
+    ours = harness.BINARY
+    harness.BINARY = env.baseline
+    try:
+        return measure_ours(workload, env, label="baseline")
+    finally:
+        harness.BINARY = ours
+
+
+CONTENDERS["baseline"] = measure_baseline
+
+
+def contenders_of(workload, env):
+    names = (["baseline"] if env.baseline else []) + ["ours", "blackbox"] + (
+        ["wrk"] if workload.bare_client else [])
+    return [name for name in names if env.contenders is None or name in env.contenders]
 

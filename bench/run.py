@@ -2,6 +2,7 @@
 """The benchmark: every workload, every contender, one run, one table.
 
     bench/run.py [--binary PATH] [--label NAME] [--smoke] [--only KEY,...] [--profile DIR]
+                 [--baseline BINARY] [--contenders NAME,...]
 
 Runs inside a network namespace of its own (it re-executes itself under `unshare --net`, so it
 needs root); every server is a distinct loopback address of that namespace, served by one nginx
@@ -313,6 +314,10 @@ def report(workload_list, results, head, loads):
         lines.append(COLUMNS)
         for name, figure in figures.items():
             lines.append(row(name, figure, figures))
+        if "baseline" in figures and "ours" in figures:
+            lines.append("  ours over baseline: CPU/probe " + _times(_over(
+                figures["ours"].us_per_probe, figures["baseline"].us_per_probe), 2) +
+                f", peak RSS {figures['ours'].peak_rss_kib / figures['baseline'].peak_rss_kib:.2f}x")
         if workload.tls:
             lines.append(tls_summary(figures))
         for name, figure in figures.items():
@@ -375,12 +380,27 @@ def parse_args():
                         help="multiply every workload's number of servers (default 1)")
     parser.add_argument("--profile", metavar="DIR",
                         help="perf-record ours during each window into DIR (inflates its CPU)")
+    parser.add_argument("--baseline", metavar="BINARY",
+                        help="also measure this exporter binary, right before ours (A/B)")
+    parser.add_argument("--contenders", default="",
+                        help="comma-separated: measure only these of baseline, ours, blackbox, "
+                             "wrk (a diagnostic run; the ratios to the others are left out)")
     parser.add_argument("--results", default=os.path.join(HERE, "results"),
                         help="directory of the results file")
     args = parser.parse_args()
     args.binary = os.path.abspath(args.binary)
     if not os.access(args.binary, os.X_OK):
         fail(f"{args.binary} is not an executable exporter binary (--binary or $BHE_BINARY)")
+    if args.baseline:
+        args.baseline = os.path.abspath(args.baseline)
+        if not os.access(args.baseline, os.X_OK):
+            fail(f"--baseline: {args.baseline} is not an executable exporter binary")
+    args.contenders = [name for name in args.contenders.split(",") if name] or None
+    unknown = sorted(set(args.contenders or []) - {"baseline", "ours", "blackbox", "wrk"})
+    if unknown:
+        fail(f"--contenders: no contender {', '.join(unknown)}")
+    if args.smoke and args.contenders:
+        fail("--smoke measures every contender")
     if args.profile:
         args.profile = os.path.abspath(args.profile)
         os.makedirs(args.profile, exist_ok=True)
@@ -427,10 +447,11 @@ def main():
         dns = DnsServer({})
         env = Environment(workdir=workdir, chains=chains, dns_server=dns.address,
                           tls_log=tls_log, blackbox=tools["blackbox"], wrk=tools["wrk"],
-                          profile_dir=args.profile)
+                          profile_dir=args.profile, baseline=args.baseline,
+                          contenders=args.contenders)
         for workload in selected:
             results[workload.key] = {}
-            for name in contenders_of(workload):
+            for name in contenders_of(workload, env):
                 print(f"[{workload.key}] {name} ...", flush=True)
                 figure = CONTENDERS[name](workload, env)
                 results[workload.key][name] = figure
