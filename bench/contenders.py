@@ -91,6 +91,7 @@ class Figure:
     peak_rss_kib: int
     unexpected: int  # probes whose outcome was not the one their backend implies
     waited_s: float = 0.0  # runnable but waiting for a CPU (the machine's other load)
+    runs: int = 0  # times its threads were put on a CPU (wake-ups, preemptions)
     notes: list = field(default_factory=list)
     lag_p50_s: Optional[float] = None
     lag_p99_s: Optional[float] = None
@@ -106,6 +107,12 @@ class Figure:
     @property
     def cores(self):
         return self.cpu_s / self.cpu_window_s
+
+    @property
+    def runs_per_probe(self):
+        if self.done == 0:
+            return math.nan
+        return self.runs / (self.rate * self.cpu_window_s)  # over the CPU window, as CPU is
 
     @property
     def us_per_probe(self):
@@ -126,17 +133,20 @@ def cpu_seconds(pids):
     return sum(proc_usage(pid)[0] for pid in pids)
 
 
-def waited_seconds(pids):
-    """Time the processes' threads spent runnable on a run queue without a CPU (schedstat)."""
-    total = 0
+def sched_stats(pids):
+    """(seconds the processes' threads spent runnable on a run queue without a CPU, times they
+    were put on a CPU) from schedstat: the machine's other load, and the wake-ups."""
+    waited = runs = 0
     for pid in pids:
         for tid in os.listdir(f"/proc/{pid}/task"):
             try:
                 with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                    total += int(f.read().split()[1])
+                    fields = f.read().split()
+                waited += int(fields[1])
+                runs += int(fields[2])
             except (OSError, IndexError, ValueError):  # the thread just exited
                 pass
-    return total / 1e9
+    return waited / 1e9, runs
 
 
 def _sleep_until(deadline):
@@ -167,6 +177,9 @@ class Profiler:
     def stop(self):
         self.proc.send_signal(signal.SIGINT)
         self.proc.wait(timeout=120)
+        self.write_report()
+
+    def write_report(self):
         with open(self.report, "w") as out:
             out.write(f"perf record -e cpu-clock --call-graph dwarf of the exporter: {self.data}\n")
             for mode, title in (("--children", "inclusive (the function and what it calls)"),
@@ -174,6 +187,33 @@ class Profiler:
                 out.write(f"\n{title}: share of the exporter's CPU samples\n")
                 for share, symbol in self._entries(mode)[:40]:
                     out.write(f"  {share:6.2f}%  {symbol}\n")
+            out.write("\nwhere the samples are: user space or the system call (or fault) the kernel "
+                      "ran\n")
+            for share, place in self._by_entry()[:15]:
+                out.write(f"  {share:6.2f}%  {place}\n")
+
+    def _by_entry(self):
+        """Samples by the kernel entry on their stack: the syscall handler below do_syscall_64,
+        a page fault, other kernel work (interrupts), or none (user space)."""
+        p = subprocess.run(["perf", "script", "-i", self.data, "-F", "ip,sym"],
+                           capture_output=True, text=True, check=False)
+        counts, total = {}, 0
+        for sample in p.stdout.split("\n\n"):
+            frames = [line.split()[1].split("+")[0] for line in sample.splitlines()
+                      if len(line.split()) > 1]
+            if not frames:
+                continue
+            total += 1
+            place = "user space"
+            if "asm_exc_page_fault" in frames:
+                place = "page faults"
+            elif "do_syscall_64" in frames:
+                at = frames.index("do_syscall_64")
+                place = f"syscall: {frames[at - 1]}" if at > 0 else "syscall"
+            elif any(f.startswith(("asm_", "irq_", "sysvec_")) for f in frames):
+                place = "kernel: interrupts"
+            counts[place] = counts.get(place, 0) + 1
+        return sorted(((100 * n / total, place) for place, n in counts.items()), reverse=True)
 
     def _entries(self, mode):
         p = subprocess.run(["perf", "report", "-i", self.data, "--stdio", mode, "-g", "none",
@@ -273,7 +313,7 @@ def measure_ours(workload, env, label="ours"):
         time.sleep(min(1.0, workload.interval_s))
         first = _Scrape(exporter.port)
         tls_start = _tls_log_size(env)
-        cpu0, waited0 = cpu_seconds([pid]), waited_seconds([pid])
+        cpu0, (waited0, runs0) = cpu_seconds([pid]), sched_stats([pid])
         cpu_t0 = time.monotonic()
         profiler = Profiler(env, pid, f"{workload.key}-{label}") if env.profile_dir else None
         end = first.started + workload.window_s
@@ -285,7 +325,7 @@ def measure_ours(workload, env, label="ours"):
                 scrapes.append(_Scrape(exporter.port))
                 due = max(due + workload.scrape_every_s, time.monotonic())
         _sleep_until(end)
-        cpu1, waited1 = cpu_seconds([pid]), waited_seconds([pid])
+        cpu1, (waited1, runs1) = cpu_seconds([pid]), sched_stats([pid])
         cpu_t1 = time.monotonic()
         tls_end = _tls_log_size(env)
         last = _Scrape(exporter.port)
@@ -309,7 +349,8 @@ def measure_ours(workload, env, label="ours"):
     figure = Figure(
         contender=label, scheduled_rate=workload.rate, window_s=last.started - first.started,
         cpu_window_s=cpu_t1 - cpu_t0, done=int(done), cpu_s=cpu1 - cpu0, peak_rss_kib=peak,
-        unexpected=int(unexpected), waited_s=waited1 - waited0, lag_p50_s=last.lag(0.5),
+        unexpected=int(unexpected), waited_s=waited1 - waited0, runs=runs1 - runs0,
+        lag_p50_s=last.lag(0.5),
         lag_p99_s=last.lag(0.99),
         lag_p99_max_s=max(p99s) if p99s else None,
         scrape_s=[s.seconds for s in window_scrapes],
@@ -373,12 +414,12 @@ def measure_blackbox(workload, env):
         c0 = driver.counts()
         tls_start = _tls_log_size(env)
         cpu0, driver_cpu0 = cpu_seconds([proc.pid]), cpu_seconds(driver.pids())
-        waited0 = waited_seconds([proc.pid])
+        waited0, runs0 = sched_stats([proc.pid])
         t0 = time.monotonic()
         time.sleep(workload.reference_window_s)
         c1 = driver.counts()
         cpu1, driver_cpu1 = cpu_seconds([proc.pid]), cpu_seconds(driver.pids())
-        waited1 = waited_seconds([proc.pid])
+        waited1, runs1 = sched_stats([proc.pid])
         t1 = time.monotonic()
         tls_end = _tls_log_size(env)
         peak = peak_rss_kib(proc.pid)
@@ -400,7 +441,7 @@ def measure_blackbox(workload, env):
         unexpected += failed if g.expect == SUCCESS else succeeded
     figure = Figure(contender="blackbox", scheduled_rate=workload.rate, window_s=t1 - t0,
                     cpu_window_s=t1 - t0, done=done, cpu_s=cpu1 - cpu0, peak_rss_kib=peak,
-                    unexpected=unexpected, waited_s=waited1 - waited0,
+                    unexpected=unexpected, waited_s=waited1 - waited0, runs=runs1 - runs0,
                     tls=backends.read_tls_log(env.tls_log, tls_start, tls_end)
                     if workload.tls else {})
     skipped = c1["skipped"] - c0["skipped"]
@@ -460,10 +501,10 @@ def measure_wrk(workload, env, warmup_s=2.0):
                 fail(f"wrk exited with {proc.returncode}: {_read(out_path)}")
             requests0 = backends.nginx_requests()
             tls_start = _tls_log_size(env)
-            cpu0, waited0 = cpu_seconds([proc.pid]), waited_seconds([proc.pid])
+            cpu0, (waited0, runs0) = cpu_seconds([proc.pid]), sched_stats([proc.pid])
             t0 = time.monotonic()
             time.sleep(workload.reference_window_s)
-            cpu1, waited1 = cpu_seconds([proc.pid]), waited_seconds([proc.pid])
+            cpu1, (waited1, runs1) = cpu_seconds([proc.pid]), sched_stats([proc.pid])
             t1 = time.monotonic()
             requests1 = backends.nginx_requests()
             tls_end = _tls_log_size(env)
@@ -484,7 +525,7 @@ def measure_wrk(workload, env, warmup_s=2.0):
     figure = Figure(contender="wrk", scheduled_rate=workload.rate, window_s=t1 - t0,
                     cpu_window_s=t1 - t0, done=requests1 - requests0, cpu_s=cpu1 - cpu0,
                     peak_rss_kib=peak, unexpected=errors, waited_s=waited1 - waited0,
-                    tls=backends.read_tls_log(env.tls_log, tls_start, tls_end)
+                    runs=runs1 - runs0, tls=backends.read_tls_log(env.tls_log, tls_start, tls_end)
                     if workload.tls else {})
     rate = _WRK_RATE.search(output)
     figure.notes.append(f"-t1 -c{connections}, {delay_ms} ms delay per request, "

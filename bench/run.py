@@ -2,7 +2,7 @@
 """The benchmark: every workload, every contender, one run, one table.
 
     bench/run.py [--binary PATH] [--label NAME] [--smoke] [--only KEY,...] [--profile DIR]
-                 [--baseline BINARY] [--contenders NAME,...]
+                 [--baseline BINARY] [--contenders NAME,...] [--rounds N]
 
 Runs inside a network namespace of its own (it re-executes itself under `unshare --net`, so it
 needs root); every server is a distinct loopback address of that namespace, served by one nginx
@@ -206,6 +206,16 @@ def evaluate(target, results):
 
 # --- report -------------------------------------------------------------------------------------
 
+def _median(figures):
+    """The figure with the median CPU per probe; every round's CPU per probe in its notes."""
+    ordered = sorted(figures, key=lambda f: (math.isnan(f.us_per_probe), f.us_per_probe))
+    median = ordered[(len(ordered) - 1) // 2]
+    if len(figures) > 1:
+        median.notes.insert(0, f"median of {len(figures)} interleaved rounds; CPU/probe per round: "
+                            + ", ".join(f"{f.us_per_probe:.1f}" for f in figures) + " µs")
+    return median
+
+
 def _loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -239,6 +249,12 @@ def header(args, started, tools):
         f"load      {_loadavg()} (1/5/15-min loadavg at the start; other work on the machine "
         "makes every figure noisy)",
         f"ours      {args.binary}: {_version(args.binary, '--version')}",
+    ]
+    if args.baseline:
+        lines.append(f"baseline  {args.baseline}: {_version(args.baseline, '--version')}")
+    if args.contenders:
+        lines.append(f"only      {', '.join(args.contenders)} (a diagnostic run)")
+    lines += [
         f"blackbox  {tools['blackbox']}: {_version(tools['blackbox'], '--version')}",
         f"wrk       {tools['wrk']}: {_version(tools['wrk'], '-v')}",
         f"nginx     {_version('nginx', '-v')}, {os.cpu_count()} workers; "
@@ -248,7 +264,7 @@ def header(args, started, tools):
 
 
 COLUMNS = (f"  {'contender':<9} {'sched/s':>8} {'done/s':>8} {'CPU/probe':>11} {'cores':>6} "
-           f"{'waited':>6} "
+           f"{'waited':>6} {'runs':>5} "
            f"{'peak RSS':>9} {'lag p50/p99':>13} {'scrape med/max':>15} {'size':>9} "
            f"{'x wrk':>6} {'bb/ours':>7} {'bad':>5}")
 
@@ -281,6 +297,7 @@ def row(name, figure, figures):
     return (f"  {name:<9} {figure.scheduled_rate:>8.0f} {figure.rate:>8.0f} "
             f"{cpu:>11} {figure.cores:>6.3f} "
             f"{figure.waited_s / figure.cpu_window_s:>6.2f} "
+            f"{'-' if math.isnan(figure.runs_per_probe) else f'{figure.runs_per_probe:.2f}':>5} "
             f"{figure.peak_rss_kib / MIB:>5.1f} MiB {lag:>13} {scrape:>15} "
             f"{_fmt_bytes(figure.scrape_bytes):>9} {vs_wrk:>6} {bb_over:>7} "
             f"{figure.unexpected:>5}")
@@ -342,6 +359,7 @@ threads) from /proc/PID/stat over the window, divided by the probes it completed
 cores = CPU seconds per second; waited = seconds per second its threads were runnable but had
 no CPU (schedstat): load from elsewhere on the machine; when it nears `cores` the contender was
 starved, and its rate, failures and lag describe the machine more than the contender;
+runs = times its threads were put on a CPU (schedstat) per completed probe: its wake-ups;
 peak RSS = VmHWM of the process (it starts with the workload); lag = the p50/p99 of
 backend_health_exporter_schedule_lag_seconds (last minute) at the end of the window;
 scrape = ours' /metrics response time, median/max (the two scrapes at the window's ends, or
@@ -382,6 +400,9 @@ def parse_args():
                         help="perf-record ours during each window into DIR (inflates its CPU)")
     parser.add_argument("--baseline", metavar="BINARY",
                         help="also measure this exporter binary, right before ours (A/B)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every contender this many times per workload, interleaved, "
+                             "and report the median (default 1)")
     parser.add_argument("--contenders", default="",
                         help="comma-separated: measure only these of baseline, ours, blackbox, "
                              "wrk (a diagnostic run; the ratios to the others are left out)")
@@ -399,6 +420,8 @@ def parse_args():
     unknown = sorted(set(args.contenders or []) - {"baseline", "ours", "blackbox", "wrk"})
     if unknown:
         fail(f"--contenders: no contender {', '.join(unknown)}")
+    if args.rounds < 1:
+        fail("--rounds: at least 1")
     if args.smoke and args.contenders:
         fail("--smoke measures every contender")
     if args.profile:
@@ -450,12 +473,16 @@ def main():
                           profile_dir=args.profile, baseline=args.baseline,
                           contenders=args.contenders)
         for workload in selected:
-            results[workload.key] = {}
-            for name in contenders_of(workload, env):
-                print(f"[{workload.key}] {name} ...", flush=True)
-                figure = CONTENDERS[name](workload, env)
-                results[workload.key][name] = figure
-                print(row(name, figure, results[workload.key]), flush=True)
+            rounds = {name: [] for name in contenders_of(workload, env)}
+            for round_number in range(args.rounds):
+                for name in rounds:
+                    print(f"[{workload.key}] {name} ..."
+                          f"{f' (round {round_number + 1} of {args.rounds})' if args.rounds > 1 else ''}",
+                          flush=True)
+                    rounds[name].append(CONTENDERS[name](workload, env))
+                    print(row(name, rounds[name][-1], {n: f[-1] for n, f in rounds.items() if f}),
+                          flush=True)
+            results[workload.key] = {name: _median(figures) for name, figures in rounds.items()}
             loads[workload.key] = _loadavg()
     finally:
         for closing in (dns, hanging, nginx):
