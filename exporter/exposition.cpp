@@ -51,9 +51,9 @@ void escapeInto(std::string& out, std::string_view value) {
     out += value;  // the usual case: nothing to escape
     return;
   }
-  std::string escaped(2 * value.size(), '\0');
-  escaped.resize(static_cast<std::size_t>(writeEscaped(escaped.data(), value) - escaped.data()));
-  out += escaped;
+  const std::size_t at = out.size();
+  out.resize(at + 2 * value.size());
+  out.resize(static_cast<std::size_t>(writeEscaped(out.data() + at, value) - out.data()));
 }
 
 }  // namespace

@@ -25,14 +25,16 @@ struct HttpRequest {
   std::string remote_address;
 };
 
+// Takes a response body back once it has been written, to render the next one into (see
+// exporter/text_buffers.h).
+using BodyRecycler = std::function<void(std::string&& body)>;
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
-  // Takes the body back once it has been written, to render the next one into (see
-  // exporter/text_buffers.h); empty: the body is freed.
-  std::function<void(std::string&& body)> recycle_body = nullptr;
+  BodyRecycler recycle_body = nullptr;  // empty: the body is freed
 };
 
 // Percent-decoding; `plus_is_space` for query strings (form encoding), not for paths. A '%' that

@@ -57,7 +57,7 @@ struct HttpResponder::Mailbox {
   LoopBridge bridge;
   // Runs on the loop thread only (through the bridge), while the loop is alive.
   std::function<void(std::uint64_t connection, std::string head, std::string body,
-                     std::function<void(std::string&&)> recycle_body)>
+                     BodyRecycler recycle_body)>
       deliver;
 };
 
@@ -131,7 +131,7 @@ class WebListener::Loop {
     std::string remote_address;
     std::string head;  // the response being written
     std::string body;
-    std::function<void(std::string&&)> recycle_body;  // of `body`, once written
+    BodyRecycler recycle_body;  // of `body`, once written
     uv_write_t write{};
     uv_shutdown_t shutdown{};
   };
@@ -140,10 +140,9 @@ class WebListener::Loop {
   void accept();
   void onBytes(Connection* c, std::string_view bytes);
   void dispatch(Connection* c);
-  void deliver(std::uint64_t id, std::string head, std::string body,
-               std::function<void(std::string&&)> recycle_body);
+  void deliver(std::uint64_t id, std::string head, std::string body, BodyRecycler recycle_body);
   void writeResponse(Connection* c, std::string head, std::string body,
-                     std::function<void(std::string&&)> recycle_body = nullptr);
+                     BodyRecycler recycle_body = nullptr);
   void onWritten(Connection* c, int status);
   void onDeadline(Connection* c);
   void close(Connection* c);
@@ -246,7 +245,7 @@ int WebListener::Loop::start(const std::string& listen_address) {
 
   mailbox_ = std::make_shared<HttpResponder::Mailbox>(&loop_);
   mailbox_->deliver = [this](std::uint64_t id, std::string head, std::string body,
-                             std::function<void(std::string &&)> recycle_body) {
+                             BodyRecycler recycle_body) {
     deliver(id, std::move(head), std::move(body), std::move(recycle_body));
   };
   uv_async_init(&loop_, &stop_async_,
@@ -403,7 +402,7 @@ void WebListener::Loop::dispatch(Connection* c) {
 }
 
 void WebListener::Loop::deliver(std::uint64_t id, std::string head, std::string body,
-                                std::function<void(std::string&&)> recycle_body) {
+                                BodyRecycler recycle_body) {
   auto it = connections_.find(id);
   if (it == connections_.end() || it->second->phase != Connection::Phase::kHandling) {
     return;  // the client went away meanwhile
@@ -412,7 +411,7 @@ void WebListener::Loop::deliver(std::uint64_t id, std::string head, std::string 
 }
 
 void WebListener::Loop::writeResponse(Connection* c, std::string head, std::string body,
-                                      std::function<void(std::string&&)> recycle_body) {
+                                      BodyRecycler recycle_body) {
   if (c->phase == Connection::Phase::kReading) {
     reading_.erase(c->reading_position);
   }
