@@ -55,11 +55,11 @@ void UvDispatcher::post(std::function<void()> task) {
 
 void UvDispatcher::runPosted() {
   // Tasks posted while these run go to the next turn (the timer is re-armed by post()).
-  std::deque<std::function<void()>> batch;
-  batch.swap(posted_);
-  for (auto& task : batch) {
+  running_.swap(posted_);
+  for (auto& task : running_) {
     task();
   }
+  running_.clear();
 }
 
 void UvDispatcher::close() {

@@ -3,7 +3,8 @@
 
 #include <uv.h>
 
-#include <deque>
+#include <functional>
+#include <vector>
 
 #include "common/dispatcher.h"
 #include "common/uv_handle.h"
@@ -31,7 +32,10 @@ class UvDispatcher final : public Dispatcher {
 
   uv_loop_t* loop_;
   UvHandle<uv_timer_t> post_timer_;
-  std::deque<std::function<void()>> posted_;
+  // Two queues swapped each turn, so their capacity is reused: a fresh std::deque per turn cost
+  // two allocations per probe.
+  std::vector<std::function<void()>> posted_;
+  std::vector<std::function<void()>> running_;
 };
 
 }  // namespace bhe

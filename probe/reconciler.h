@@ -14,7 +14,8 @@ namespace bhe {
 class Reconciler {
  public:
   Reconciler(Dispatcher& dispatcher, Resolver& resolver, ProbeRunner& runner, HealthSink& sink)
-      : context_{dispatcher, resolver, runner, sink} {}
+      : schedule_timers_(dispatcher, TargetSession::kTick),
+        context_{dispatcher, resolver, runner, sink, schedule_timers_} {}
   ~Reconciler() { clear(); }
   Reconciler(const Reconciler&) = delete;
   Reconciler& operator=(const Reconciler&) = delete;
@@ -29,6 +30,7 @@ class Reconciler {
   std::size_t size() const { return sessions_.size(); }
 
  private:
+  TickTimers schedule_timers_;  // outlives the sessions' timers
   SessionContext context_;
   std::map<TargetKey, std::unique_ptr<TargetSession>> sessions_;
 };

@@ -11,7 +11,7 @@ TargetSession::TargetSession(SessionContext& context, std::shared_ptr<const Prob
                              std::size_t order)
     : context_(context),
       target_(std::move(target)),
-      timer_(context.dispatcher.createTimer([this] { onDue(); })) {
+      timer_(context.schedule_timers.createTimer([this] { onDue(); })) {
   auto status = std::make_shared<TargetStatus>();
   status->target = target_;
   status->order = order;
@@ -56,13 +56,8 @@ void TargetSession::scheduleFirst() {
 }
 
 void TargetSession::armTimer() {
-  // Round the firing time up to the tick grid (see the header), in the timers' own time.
-  Dispatcher& dispatcher = context_.dispatcher;
-  const auto delay = delayUntil(dispatcher.now(), next_due_);
-  const auto loop_now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(dispatcher.loopTime());
-  const auto fire_at = (loop_now + delay + kTick - std::chrono::milliseconds(1)) / kTick * kTick;
-  timer_->arm(fire_at - loop_now);
+  // The schedule timers round the firing time up to their grid (see the header).
+  timer_->arm(delayUntil(context_.dispatcher.now(), next_due_));
 }
 
 void TargetSession::onDue() {

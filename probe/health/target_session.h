@@ -19,9 +19,10 @@
 // every `unhealthy_interval` while the server or any member is not healthy. A round that comes due
 // while the previous one still runs starts right after it, never beside it; when the session
 // falls more than a whole interval behind, the missed rounds are skipped, not made up in a burst.
-// Timers fire on a 10 ms grid: probes due within the same tick start in the same loop turn, so
-// their sockets complete in shared wake-ups (each wake-up is a context switch, which costs far
-// more CPU than the tick costs in punctuality).
+// Timers fire on a 10 ms grid (common/tick_timers.h, one dispatcher timer for every session):
+// probes due within the same tick start in the same loop turn, so their sockets complete in
+// shared wake-ups (each wake-up is a context switch, which costs far more CPU than the tick
+// costs in punctuality).
 #pragma once
 
 #include <map>
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "common/dispatcher.h"
+#include "common/tick_timers.h"
 #include "probe/health/health_sink.h"
 #include "probe/health/health_state.h"
 #include "probe/probe_runner.h"
@@ -44,6 +46,7 @@ struct SessionContext {
   Resolver& resolver;
   ProbeRunner& runner;
   HealthSink& sink;
+  TickTimers& schedule_timers;  // on the grid of TargetSession::kTick
   std::size_t max_addresses_per_server = 16;
 };
 

@@ -5,7 +5,7 @@
 namespace bhe {
 namespace {
 
-// Headers are kept only for the debug log; past this many, later ones are dropped (http-parser
+// Kept headers (the debug log's): past this many, later ones are dropped (http-parser
 // itself rejects a header block above HTTP_MAX_HEADER_SIZE, 80 KiB).
 constexpr std::size_t kMaxKeptHeaders = 64;
 
@@ -30,8 +30,8 @@ std::string buildProbeRequest(std::string_view path, std::string_view host_heade
   return request;
 }
 
-HttpResponseParser::HttpResponseParser(std::size_t max_body_bytes)
-    : max_body_bytes_(max_body_bytes) {
+HttpResponseParser::HttpResponseParser(std::size_t max_body_bytes, KeepHeaders keep)
+    : max_body_bytes_(max_body_bytes), keep_headers_(keep == KeepHeaders::kYes) {
   http_parser_init(&parser_, HTTP_RESPONSE);
   parser_.data = this;
   http_parser_settings_init(&settings_);
@@ -44,8 +44,8 @@ HttpResponseParser::HttpResponseParser(std::size_t max_body_bytes)
 
 int HttpResponseParser::onHeaderField(http_parser* p, const char* at, std::size_t len) {
   auto* s = self(p);
-  if (s->headers_complete_) {
-    return 0;  // chunked trailers
+  if (!s->keep_headers_ || s->headers_complete_) {
+    return 0;  // not asked for, or chunked trailers
   }
   if (s->in_header_value_ || s->headers_.empty()) {
     if (s->headers_.size() >= kMaxKeptHeaders) {
@@ -60,7 +60,8 @@ int HttpResponseParser::onHeaderField(http_parser* p, const char* at, std::size_
 
 int HttpResponseParser::onHeaderValue(http_parser* p, const char* at, std::size_t len) {
   auto* s = self(p);
-  if (s->headers_complete_ || s->headers_.empty() || s->headers_.size() > kMaxKeptHeaders) {
+  if (!s->keep_headers_ || s->headers_complete_ || s->headers_.empty() ||
+      s->headers_.size() > kMaxKeptHeaders) {
     return 0;
   }
   s->in_header_value_ = true;

@@ -17,7 +17,10 @@ std::string buildProbeRequest(std::string_view path, std::string_view host_heade
 
 class HttpResponseParser {
  public:
-  explicit HttpResponseParser(std::size_t max_body_bytes);
+  // Headers are kept only for the debug log (headers()); a scheduled probe needs none of them,
+  // and keeping them was five allocations per probe.
+  enum class KeepHeaders : bool { kNo, kYes };
+  explicit HttpResponseParser(std::size_t max_body_bytes, KeepHeaders keep = KeepHeaders::kNo);
   HttpResponseParser(const HttpResponseParser&) = delete;
   HttpResponseParser& operator=(const HttpResponseParser&) = delete;
 
@@ -36,6 +39,7 @@ class HttpResponseParser {
   const std::string& body() const { return body_; }  // the kept part
   std::size_t bodyBytesSeen() const { return body_seen_; }
   std::size_t bytesReceived() const { return received_; }
+  // Empty unless constructed with KeepHeaders::kYes.
   const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
   const std::string& error() const { return error_; }
 
@@ -52,6 +56,7 @@ class HttpResponseParser {
   http_parser parser_{};
   http_parser_settings settings_{};
   std::size_t max_body_bytes_;
+  bool keep_headers_;
   bool headers_complete_ = false;
   bool message_complete_ = false;
   bool in_header_value_ = false;

@@ -10,7 +10,8 @@ HttpPhase::HttpPhase(Stream& stream, const ProbeTarget& target, std::size_t max_
       target_(target),
       trace_(trace),
       done_(std::move(done)),
-      parser_(max_body_bytes) {}
+      parser_(max_body_bytes, trace != nullptr ? HttpResponseParser::KeepHeaders::kYes
+                                               : HttpResponseParser::KeepHeaders::kNo) {}
 
 void HttpPhase::start() {
   note(trace_,

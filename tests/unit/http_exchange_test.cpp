@@ -19,7 +19,7 @@ TEST(HttpRequest, CarriesHostUserAgentAndClose) {
 }
 
 TEST(HttpResponse, ContentLengthBodyByteByByte) {
-  HttpResponseParser p(1024);
+  HttpResponseParser p(1024, HttpResponseParser::KeepHeaders::kYes);
   std::string wire = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello";
   for (std::size_t i = 0; i + 1 < wire.size(); ++i) {
     ASSERT_EQ(p.feed(wire.substr(i, 1)), Progress::kNeedMore) << i;
@@ -30,6 +30,18 @@ TEST(HttpResponse, ContentLengthBodyByteByByte) {
   ASSERT_EQ(p.headers().size(), 2u);
   EXPECT_EQ(p.headers()[1].first, "X-A");
   EXPECT_EQ(p.headers()[1].second, "b");
+}
+
+TEST(HttpResponse, HeadersAreKeptOnlyWhenAsked) {
+  const std::string wire = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nServer: x\r\n\r\nok";
+  HttpResponseParser plain(1024);
+  EXPECT_EQ(plain.feed(wire), Progress::kComplete);
+  EXPECT_EQ(plain.body(), "ok");  // Content-Length still framed the body
+  EXPECT_TRUE(plain.headers().empty());
+  HttpResponseParser kept(1024, HttpResponseParser::KeepHeaders::kYes);
+  EXPECT_EQ(kept.feed(wire), Progress::kComplete);
+  ASSERT_EQ(kept.headers().size(), 2u);
+  EXPECT_EQ(kept.headers()[1].first, "Server");
 }
 
 TEST(HttpResponse, ChunkedBody) {

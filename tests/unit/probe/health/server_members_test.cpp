@@ -33,8 +33,9 @@ class ServerMembersTest : public ::testing::Test {
     auto owned = std::make_unique<test::ScriptedLookup>();
     lookup = owned.get();
     resolver = std::make_unique<Resolver>(dispatcher, std::move(owned));
-    context = std::make_unique<SessionContext>(
-        SessionContext{dispatcher, *resolver, runner, sink, /*max_addresses_per_server=*/3});
+    context = std::make_unique<SessionContext>(SessionContext{dispatcher, *resolver, runner, sink,
+                                                              schedule_timers,
+                                                              /*max_addresses_per_server=*/3});
   }
 
   std::unique_ptr<TargetSession> start(std::shared_ptr<const ProbeTarget> t) {
@@ -82,6 +83,7 @@ class ServerMembersTest : public ::testing::Test {
   test::ScriptedLookup* lookup;
   std::unique_ptr<Resolver> resolver;
   test::RecordingSink sink;
+  TickTimers schedule_timers{dispatcher, TargetSession::kTick};
   std::unique_ptr<SessionContext> context;
   TargetKey key;
 };

@@ -36,7 +36,8 @@ class TargetSessionTest : public ::testing::Test {
   ProbeRunner runner{dispatcher, prober, 1000};
   Resolver resolver{dispatcher, nullptr};
   test::RecordingSink sink;
-  SessionContext context{dispatcher, resolver, runner, sink};
+  TickTimers schedule_timers{dispatcher, TargetSession::kTick};
+  SessionContext context{dispatcher, resolver, runner, sink, schedule_timers};
 
   std::unique_ptr<TargetSession> session(std::shared_ptr<const ProbeTarget> t) {
     return std::make_unique<TargetSession>(context, std::move(t), 0);
@@ -119,7 +120,8 @@ TEST_F(TargetSessionTest, FirstProbesAreSpreadOverTheFirstIntervalAndStable) {
   test::FakeProber other_prober{other_dispatcher};
   ProbeRunner other_runner{other_dispatcher, other_prober, 1000};
   Resolver other_resolver{other_dispatcher, nullptr};
-  SessionContext other{other_dispatcher, other_resolver, other_runner, sink};
+  TickTimers other_timers{other_dispatcher, TargetSession::kTick};
+  SessionContext other{other_dispatcher, other_resolver, other_runner, sink, other_timers};
   TargetSession again(other, target("10.0.0.7", 10s), 0);
   TargetSession first(context, target("10.0.0.7", 10s), 0);
   EXPECT_EQ(again.nextDue() - other_dispatcher.now(), first.nextDue() - dispatcher.now());
