@@ -62,7 +62,12 @@ std::chrono::milliseconds TickTimers::loopMillis() const {
 
 void TickTimers::add(GridTimer* timer, Point point) {
   const bool earliest = buckets_.empty() || point < buckets_.begin()->first;
-  buckets_[point].push_back(timer);
+  auto [bucket, created] = buckets_.try_emplace(point);
+  if (created && !spare_.empty()) {
+    bucket->second = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  bucket->second.push_back(timer);
   timer->point_ = point;
   ++armed_count_;
   if (earliest) {
@@ -82,7 +87,7 @@ void TickTimers::remove(GridTimer* timer) {
   auto& timers = bucket->second;
   timers.erase(std::find(timers.begin(), timers.end(), timer));
   if (timers.empty()) {
-    buckets_.erase(bucket);
+    eraseBucket(bucket);
     if (buckets_.empty()) {
       timer_->disarm();
     }
@@ -100,7 +105,7 @@ void TickTimers::fireDue() {
       t->firing_ = true;
       firing_.push_back(t);
     }
-    buckets_.erase(buckets_.begin());
+    eraseBucket(buckets_.begin());
   }
   for (std::size_t i = 0; i < firing_.size(); ++i) {
     GridTimer* t = firing_[i];
@@ -117,6 +122,15 @@ void TickTimers::fireDue() {
   if (!buckets_.empty()) {
     armDispatcherTimer();
   }
+}
+
+void TickTimers::eraseBucket(std::map<Point, std::vector<GridTimer*>>::iterator bucket) {
+  constexpr std::size_t kMaxSpare = 64;
+  if (spare_.size() < kMaxSpare) {
+    bucket->second.clear();
+    spare_.push_back(std::move(bucket->second));
+  }
+  buckets_.erase(bucket);
 }
 
 void TickTimers::armDispatcherTimer() {

@@ -66,7 +66,7 @@ class PhaseClock {
 
 class ProbePipeline final : public ActiveProbe {
  public:
-  ProbePipeline(uv_loop_t* loop, Dispatcher& dispatcher,
+  ProbePipeline(uv_loop_t* loop, Dispatcher& dispatcher, TickTimers& deadlines,
                 std::shared_ptr<const ProbeContext> context, const ProbeRequest& request,
                 ProbeDone done, RevocationFetcher* revocation_fetcher)
       : loop_(loop),
@@ -77,7 +77,7 @@ class ProbePipeline final : public ActiveProbe {
         request_(request),
         done_(std::move(done)),
         clock_(dispatcher, request.resolved_in),
-        deadline_(dispatcher.createTimer([this] { onDeadline(); })) {
+        deadline_(deadlines.createTimer([this] { onDeadline(); })) {
     if (request.trace) {
       trace_ = std::make_unique<ProbeTrace>(dispatcher, clock_.started());
     }
@@ -368,7 +368,7 @@ class ProbePipeline final : public ActiveProbe {
 }  // namespace
 
 std::unique_ptr<ActiveProbe> PipelineProber::start(const ProbeRequest& request, ProbeDone done) {
-  auto pipeline = std::make_unique<ProbePipeline>(loop_, dispatcher_, context_, request,
+  auto pipeline = std::make_unique<ProbePipeline>(loop_, dispatcher_, deadlines_, context_, request,
                                                   std::move(done), revocation_);
   pipeline->start();
   return pipeline;
