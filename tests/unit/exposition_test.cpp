@@ -18,6 +18,8 @@ TEST(Exposition, FamiliesSeriesEscapingAndValues) {
   out.series({}, {{"x", "y"}}, std::numeric_limits<double>::quiet_NaN());
   out.series({}, {}, -std::numeric_limits<double>::infinity());
   out.series({}, {}, 0.1);
+  out.series({}, {}, 876537340 / 1e9);  // a duration from nanoseconds: no ...0000001 tail
+  out.series({}, {}, 1.5e-7);
   EXPECT_EQ(text,
             "# HELP m Help with a \\\\ backslash\\nand a newline.\n"
             "# TYPE m gauge\n"
@@ -26,7 +28,9 @@ TEST(Exposition, FamiliesSeriesEscapingAndValues) {
             "m 1796169600\n"
             "m{x=\"y\"} NaN\n"
             "m -Inf\n"
-            "m 0.1\n");
+            "m 0.1\n"
+            "m 0.87653734\n"
+            "m 1.5e-07\n");
 }
 
 }  // namespace
