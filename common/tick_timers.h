@@ -1,12 +1,13 @@
-// Timers on a coarse grid, all behind one timer of the dispatcher: the schedule of every target
-// session. A timer armed with `delay` fires at the first grid point at or after `delay` from
-// now (in the dispatcher's loopTime()), together with every other timer due at that point, in
-// the order they were armed.
+// Timers on a grid, all behind one timer of the dispatcher: the schedule of every target session
+// (10 ms grid) and every probe's deadline (1 ms). A timer armed with `delay` fires at the first
+// grid point at or after `delay` from now (in the dispatcher's loopTime()), together with every
+// other timer due at that point, in the order they were armed.
 //
-// Why not one dispatcher timer per session: libuv keeps its timers in a binary heap of linked
-// nodes, so with thousands of sessions every start and expiry walks a dozen cold nodes; that
-// cost 4-5% of a plain-HTTP probe's CPU. Here arming is a push onto the bucket of its grid
-// point (a map of the few hundred points in use), and firing takes whole buckets.
+// Why not one dispatcher timer each: libuv keeps its timers in a binary heap of linked nodes,
+// so with thousands of sessions every start and expiry walks a dozen cold nodes, and a timer per
+// probe is created, heaped and closed; together 4-6% of a plain-HTTP probe's CPU. Here arming is
+// a push onto the bucket of its grid point (a map of the few hundred points in use), and firing
+// takes whole buckets.
 //
 //   TickTimers ticks(dispatcher, std::chrono::milliseconds(10));
 //   auto timer = ticks.createTimer([] { ... });
@@ -33,7 +34,6 @@ class TickTimers {
   TickTimers(const TickTimers&) = delete;
   TickTimers& operator=(const TickTimers&) = delete;
 
-  std::chrono::milliseconds tick() const { return tick_; }
   // A timer on this grid: arm(delay) rounds the firing time up to the next grid point.
   std::unique_ptr<Timer> createTimer(std::function<void()> on_fire);
   // Timers armed and not yet fired.

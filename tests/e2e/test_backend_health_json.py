@@ -6,7 +6,7 @@ import json
 import os
 import re
 
-from harness import Exporter, Nginx, free_port, run_tests
+from harness import Exporter, Nginx, free_port, refused_port, run_tests
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures",
                        "azure-backend-health.json")
@@ -38,7 +38,7 @@ def test_shape_matches_azure_fixture():
     port = free_port()
     nginx = Nginx(f'listen 127.0.0.2:{port}; location = / {{ return 200 "OK"; }}',
                   listen=f"127.0.0.1:{port}")
-    closed = free_port()
+    closed = refused_port()
     config = f"""
 [[backend_pool]]
 name = "appGatewayBackendPool"

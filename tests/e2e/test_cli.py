@@ -5,7 +5,7 @@ probe --once (a table, exit 0 only when every server is healthy), start-up with 
 import os
 import tempfile
 
-from harness import Nginx, free_port, run_cli, run_tests
+from harness import Nginx, refused_port, run_cli, run_tests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CONFIG = os.path.join(HERE, "..", "..", "config", "default.toml")
@@ -67,7 +67,7 @@ def test_exporter_refuses_to_start_on_a_bad_config():
 
 def test_probe_once_prints_a_table_and_exit_code():
     nginx = Nginx('location = / { return 200 "OK"; }')
-    closed = free_port()
+    closed = refused_port()
     config = f"""
 [[backend_pool]]
 name = "pool-a"

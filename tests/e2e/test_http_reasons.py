@@ -2,7 +2,7 @@
 a running exporter (exact state and reason series), in /backend-health JSON and in the details."""
 
 from harness import (GARBAGE_BYTES, PARTIAL_RESPONSE, Exporter, Nginx, TcpPeer, close_early, expected_reason_series,
-                     expected_state_series, free_port, garbage, reset_after_request, run_tests,
+                     expected_state_series, free_port, garbage, refused_port, reset_after_request, run_tests,
                      silent)
 
 
@@ -17,7 +17,7 @@ def test_http_reasons():
     garbage_peer = TcpPeer(garbage)
     early_peer = TcpPeer(close_early)
     reset_peer = TcpPeer(reset_after_request)
-    closed_port = free_port()
+    closed_port = refused_port()
     ports = {"nginx": nginx.port, "silent": silent_peer.port, "garbage": garbage_peer.port,
              "early": early_peer.port, "reset": reset_peer.port, "closed": closed_port}
     settings = "\n".join(f"""

@@ -9,7 +9,7 @@ import signal
 import tempfile
 import time
 
-from harness import Exporter, Nginx, free_port, run_cli, run_tests, wait_until
+from harness import Exporter, Nginx, refused_port, run_cli, run_tests, wait_until
 
 
 def config(nginx_port, closed_port, with_closed=True, extra=""):
@@ -61,7 +61,7 @@ timeout = "1s"
 
 def test_reload_keeps_untouched_servers_and_rejects_broken_files():
     nginx = Nginx('location = /ok { return 200 "OK"; } location = /missing { return 404; }')
-    closed = free_port()
+    closed = refused_port()
     try:
         with Exporter(config(nginx.port, closed)) as exporter:
             exporter.wait_for_state("a", "good", "127.0.0.1", "healthy")
@@ -124,7 +124,7 @@ def test_reload_keeps_untouched_servers_and_rejects_broken_files():
 
 def test_config_file_watch_reloads_on_change():
     nginx = Nginx('location = /ok { return 200 "OK"; }')
-    closed = free_port()
+    closed = refused_port()
     try:
         with Exporter(config(nginx.port, closed, with_closed=False),
                       extra_args=["--config.watch-interval=200ms"]) as exporter:
@@ -139,7 +139,7 @@ def test_config_file_watch_reloads_on_change():
 
 def test_probe_endpoint():
     nginx = Nginx('location = /ok { return 200 "OK"; } location = /missing { return 404; }')
-    closed = free_port()
+    closed = refused_port()
     try:
         with Exporter(config(nginx.port, closed)) as exporter:
             status, body, _ = exporter.get("/probe?pool=a&settings=good&server=127.0.0.1")
@@ -200,7 +200,7 @@ def test_probe_endpoint():
 
 def test_basic_auth_on_every_endpoint():
     nginx = Nginx('location = /ok { return 200 "OK"; }')
-    closed = free_port()
+    closed = refused_port()
     hashed = crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 10))
     workdir = tempfile.mkdtemp(prefix="bhe-auth-")
     web_config = os.path.join(workdir, "web.toml")
