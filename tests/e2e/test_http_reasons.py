@@ -2,7 +2,7 @@
 a running exporter (exact state and reason series), in /backend-health JSON and in the details."""
 
 from harness import (GARBAGE_BYTES, PARTIAL_RESPONSE, Exporter, Nginx, TcpPeer, close_early, expected_reason_series,
-                     expected_state_series, free_port, garbage, refused_port, reset_after_request, run_tests,
+                     expected_state_series, garbage, refused_port, reset_after_request, run_tests,
                      silent)
 
 
