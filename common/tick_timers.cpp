@@ -39,7 +39,7 @@ TickTimers::TickTimers(Dispatcher& dispatcher, std::chrono::milliseconds tick)
       timer_(dispatcher.createTimer([this] { fireDue(); })) {}
 
 TickTimers::~TickTimers() {
-  // Timers that outlive their owner are a bug; leave them unarmed rather than dangling.
+  // Timers that outlive their owner are left unarmed, so that their destructors touch nothing.
   for (auto& [point, timers] : buckets_) {
     for (GridTimer* t : timers) {
       t->point_ = GridTimer::kUnarmed;
@@ -56,6 +56,16 @@ std::unique_ptr<Timer> TickTimers::createTimer(std::function<void()> on_fire) {
   return std::make_unique<GridTimer>(*this, std::move(on_fire));
 }
 
+std::size_t TickTimers::armedTimers() const {
+  std::size_t armed = static_cast<std::size_t>(
+      std::count_if(firing_.begin(), firing_.end(),
+                    [](const GridTimer* t) { return t != nullptr && t->firing_; }));
+  for (const auto& [point, timers] : buckets_) {
+    armed += timers.size();
+  }
+  return armed;
+}
+
 std::chrono::milliseconds TickTimers::loopMillis() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(dispatcher_.loopTime());
 }
@@ -69,14 +79,12 @@ void TickTimers::add(GridTimer* timer, Point point) {
   }
   bucket->second.push_back(timer);
   timer->point_ = point;
-  ++armed_count_;
   if (earliest) {
     armDispatcherTimer();
   }
 }
 
 void TickTimers::remove(GridTimer* timer) {
-  --armed_count_;
   if (timer->firing_) {
     timer->firing_ = false;
     std::replace(firing_.begin(), firing_.end(), timer, static_cast<GridTimer*>(nullptr));
@@ -113,7 +121,6 @@ void TickTimers::fireDue() {
       continue;  // disarmed or destroyed by an earlier callback of this turn
     }
     t->firing_ = false;
-    --armed_count_;
     // The callback may destroy its timer: call a copy (a small capture, no allocation).
     auto on_fire = t->on_fire_;
     on_fire();

@@ -13,7 +13,8 @@
 //   auto timer = ticks.createTimer([] { ... });
 //   timer->arm(std::chrono::milliseconds(995));  // fires at the next 10 ms point after 995 ms
 //
-// Single-threaded, as the dispatcher. Timers must not outlive the TickTimers that made them.
+// Single-threaded, as the dispatcher. A timer may outlive the TickTimers that made it (a probe
+// freed after the prober at shutdown): it is then unarmed, and must not be armed again.
 #pragma once
 
 #include <chrono>
@@ -37,7 +38,7 @@ class TickTimers {
   // A timer on this grid: arm(delay) rounds the firing time up to the next grid point.
   std::unique_ptr<Timer> createTimer(std::function<void()> on_fire);
   // Timers armed and not yet fired.
-  std::size_t armedTimers() const { return armed_count_; }
+  std::size_t armedTimers() const;
 
  private:
   class GridTimer;
@@ -58,7 +59,6 @@ class TickTimers {
   // Emptied buckets' storage, for the next new buckets: at 2,000 probes per second a fresh
   // bucket's vector regrew about once per probe.
   std::vector<std::vector<GridTimer*>> spare_;
-  std::size_t armed_count_ = 0;
 };
 
 }  // namespace bhe

@@ -60,8 +60,8 @@ int HttpResponseParser::onHeaderField(http_parser* p, const char* at, std::size_
 
 int HttpResponseParser::onHeaderValue(http_parser* p, const char* at, std::size_t len) {
   auto* s = self(p);
-  if (!s->keep_headers_ || s->headers_complete_ || s->headers_.empty() ||
-      s->headers_.size() > kMaxKeptHeaders) {
+  // Not kept: onHeaderField left headers_ empty.
+  if (s->headers_complete_ || s->headers_.empty() || s->headers_.size() > kMaxKeptHeaders) {
     return 0;
   }
   s->in_header_value_ = true;
