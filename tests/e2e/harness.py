@@ -10,9 +10,11 @@ network namespace the test created). Python standard library only (Debian's pyth
 The binary comes from $BHE_BINARY (set by CTest).
 """
 
+import fcntl
 import http.server
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -35,11 +37,57 @@ def fail(message):
     raise AssertionError(message)
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+_RESERVED_PORTS = {}  # port -> the open lock file that reserves it for this process
+
+
 def free_port(host="127.0.0.1"):
-    """A TCP port nothing listens on right now (bind to 0, read it back, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """A TCP port for a server this test starts: nothing listens on it now, and neither the
+    kernel nor another test hands it out meanwhile. It is taken below the kernel's ephemeral
+    range (which bind(0) and every outgoing connection's source port draw from), and reserved
+    against the other test processes of a parallel ctest by an flock held until this process
+    exits. (A port from bind(0) that is closed again can be the next one the kernel hands to
+    anyone: under a parallel ctest another test's nginx once answered on a port a test expected
+    to be its own or closed.)"""
+    low, high = _ephemeral_range()
+    if low > 12000:
+        first, last = 10000, low - 1
+    elif high < 64000:
+        first, last = high + 1, 65535
+    else:  # the ephemeral range is nearly everything: only the reservation is left
+        first, last = 10000, 65535
+    directory = os.path.join(tempfile.gettempdir(), "bhe-test-ports")
+    os.makedirs(directory, exist_ok=True)
+    rng = random.Random()
+    for _ in range(2000):
+        port = rng.randint(first, last)
+        if port in _RESERVED_PORTS:
+            continue
+        lock = open(os.path.join(directory, str(port)), "a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        try:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            with socket.socket(family, socket.SOCK_STREAM) as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind((host, port))
+        except OSError:
+            lock.close()
+            continue
+        _RESERVED_PORTS[port] = lock
+        return port
+    fail(f"no free port for {host} in {first}-{last}")
 
 
 _HELD_PORTS = []
