@@ -105,6 +105,17 @@ void TcpStream::write(std::string bytes) {
   if (ended_) {
     return;
   }
+  // A probe writes its request into an empty socket buffer: written at once, it needs no request
+  // object. The rest, or everything when the kernel takes nothing now or reports an error (the
+  // queued write then meets the same error, which the read side reports), is queued.
+  uv_buf_t now = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
+  const int written = uv_try_write(tcp_.stream(), &now, 1);
+  if (written == static_cast<int>(bytes.size())) {
+    return;
+  }
+  if (written > 0) {
+    bytes.erase(0, static_cast<std::size_t>(written));
+  }
   auto* w = new WriteRequest{{}, std::move(bytes)};
   uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
   // Asynchronous write errors also show up on the read side (a reset), which tells more.

@@ -1,0 +1,147 @@
+// TcpStream against a real loopback peer: what it writes arrives whole and in order, both a
+// request the kernel takes at once and one far larger than the socket buffer (written in part at
+// once, the rest queued), and what the peer sends back reaches the receiver.
+#include "probe/connect/tcp_stream.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace bhe {
+namespace {
+
+// A listener on 127.0.0.1 that accepts one connection, waits a little (so that a large write
+// fills the client's socket buffer), reads `expect` bytes, answers `reply` and closes.
+class Peer {
+ public:
+  Peer(std::size_t expect, std::string reply) : expect_(expect), reply_(std::move(reply)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(listener_, 1), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~Peer() {
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+    ::close(listener_);
+  }
+  int port() const { return port_; }
+  // What it read; waits until it is done.
+  std::string received() {
+    thread_.join();
+    return received_;
+  }
+
+ private:
+  void serve() {
+    int fd = ::accept(listener_, nullptr, nullptr);
+    if (fd < 0) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    char buf[16384];
+    while (received_.size() < expect_) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) {
+        break;
+      }
+      received_.append(buf, static_cast<std::size_t>(n));
+    }
+    (void)!::write(fd, reply_.data(), reply_.size());
+    ::close(fd);
+  }
+
+  std::size_t expect_;
+  std::string reply_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::string received_;
+  std::thread thread_;
+};
+
+class Collect final : public StreamReceiver {
+ public:
+  void onStreamData(std::string_view bytes) override { data.append(bytes); }
+  void onStreamEnd(const StreamEnd& how) override { end = how.kind; }
+  std::string data;
+  std::optional<StreamEnd::Kind> end;
+};
+
+struct Exchange {
+  std::string peer_received;
+  std::string client_received;
+  std::optional<StreamEnd::Kind> client_end;
+};
+
+// Connects to a fresh peer, writes `payload`, and runs the loop until the peer has answered and
+// closed.
+Exchange roundTrip(const std::string& payload, const std::string& reply) {
+  Exchange out;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Peer peer(payload.size(), reply);
+  Collect collect;
+  {
+    TcpStream stream(&loop);
+    int connected = 1;
+    EXPECT_EQ(stream.connect("127.0.0.1", peer.port(), [&](int status) { connected = status; }), 0);
+    while (connected == 1 && uv_run(&loop, UV_RUN_ONCE) != 0) {
+    }
+    EXPECT_EQ(connected, 0);
+    if (connected == 0) {
+      stream.read(&collect);
+      stream.write(payload);
+      while (!collect.end && uv_run(&loop, UV_RUN_ONCE) != 0) {
+      }
+    }
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);  // the handle's close
+  uv_loop_close(&loop);
+  out.peer_received = peer.received();
+  out.client_received = collect.data;
+  out.client_end = collect.end;
+  return out;
+}
+
+std::string pattern(std::size_t size) {
+  std::string s(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) {
+    s[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  }
+  return s;
+}
+
+TEST(TcpStreamTest, ASmallWriteArrivesWholeAndTheReplyIsRead) {
+  const std::string request = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+  Exchange e = roundTrip(request, "HTTP/1.1 200 OK\r\n\r\n");
+  EXPECT_EQ(e.peer_received, request);
+  EXPECT_EQ(e.client_received, "HTTP/1.1 200 OK\r\n\r\n");
+  EXPECT_EQ(e.client_end, StreamEnd::Kind::kEof);
+}
+
+TEST(TcpStreamTest, AWriteLargerThanTheSocketBufferArrivesWholeAndInOrder) {
+  // Far more than loopback's socket buffers hold while the peer is not reading: the kernel takes
+  // a part at once, the rest waits in libuv's queue.
+  const std::string payload = pattern(16 * 1024 * 1024);
+  Exchange e = roundTrip(payload, "ok");
+  EXPECT_EQ(e.peer_received.size(), payload.size());
+  EXPECT_TRUE(e.peer_received == payload);
+  EXPECT_EQ(e.client_received, "ok");
+}
+
+}  // namespace
+}  // namespace bhe
