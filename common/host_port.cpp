@@ -1,8 +1,6 @@
 #include "common/host_port.h"
 
 #include <algorithm>
-#include <array>
-#include <charconv>
 
 namespace bhe {
 namespace {
@@ -73,22 +71,7 @@ std::string bracketIpv6(std::string_view host) {
 }
 
 std::string joinHostPort(std::string_view host, int port) {
-  // Built in place: this names the peer of every probe.
-  const bool bracket = host.find(':') != std::string_view::npos;
-  std::array<char, 12> digits;
-  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), port).ptr;
-  std::string out;
-  out.reserve(host.size() + 3 + static_cast<std::size_t>(end - digits.data()));
-  if (bracket) {
-    out += '[';
-  }
-  out += host;
-  if (bracket) {
-    out += ']';
-  }
-  out += ':';
-  out.append(digits.data(), end);
-  return out;
+  return bracketIpv6(host) + ":" + std::to_string(port);
 }
 
 }  // namespace bhe

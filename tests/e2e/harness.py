@@ -95,8 +95,8 @@ _HELD_PORTS = []
 
 def refused_port(host="127.0.0.1"):
     """A TCP port that refuses connections for the rest of this test process: bound, never
-    listening, and held, so that no other test's server can take it meanwhile. (A free_port()
-    that is closed again can be handed to the next bind of any process: under a parallel ctest
+    listening, and held, so that no other test's server can take it meanwhile. (A port bound
+    and closed again can be handed to the next bind of any process: under a parallel ctest
     another test's nginx once answered 404 on a port a test expected to refuse.)"""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind((host, 0))
