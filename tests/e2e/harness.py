@@ -49,10 +49,11 @@ def _ephemeral_range():
 _RESERVED_PORTS = {}  # port -> the open lock file that reserves it for this process
 
 
-def free_port(host="127.0.0.1"):
-    """A TCP port for a server this test starts: nothing listens on it now, and neither the
-    kernel nor another test hands it out meanwhile. It is taken below the kernel's ephemeral
-    range (which bind(0) and every outgoing connection's source port draw from), and reserved
+def free_port(host="127.0.0.1", also_free_on=()):
+    """A TCP port for a server this test starts: nothing listens on it now (on `host`, nor on
+    the addresses of `also_free_on`), and neither the kernel nor another test hands it out
+    meanwhile. It is taken below the kernel's ephemeral range (which bind(0) and every
+    outgoing connection's source port draw from), and reserved
     against the other test processes of a parallel ctest by an flock held until this process
     exits. (A port from bind(0) that is closed again can be the next one the kernel hands to
     anyone: under a parallel ctest another test's nginx once answered on a port a test expected
@@ -78,10 +79,11 @@ def free_port(host="127.0.0.1"):
             lock.close()
             continue
         try:
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            with socket.socket(family, socket.SOCK_STREAM) as s:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                s.bind((host, port))
+            for address in (host, *also_free_on):
+                family = socket.AF_INET6 if ":" in address else socket.AF_INET
+                with socket.socket(family, socket.SOCK_STREAM) as s:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    s.bind((address, port))
         except OSError:
             lock.close()
             continue

@@ -342,9 +342,9 @@ def test_ipv6_listener():
     config_path = os.path.join(workdir, "config.toml")
     with open(config_path, "w") as f:
         f.write(config(free_port(), dns.address))
-    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
-        s.bind(("::1", 0))
-        port = s.getsockname()[1]
+    # Free on 127.0.0.1 too, and reserved: the IPv4 check below needs a port no other test's
+    # server can be listening on (a bind(0) on ::1 once shared its number with one).
+    port = free_port("::1", also_free_on=("127.0.0.1",))
     log = open(os.path.join(workdir, "exporter.log"), "wb")
     proc = subprocess.Popen([os.environ["BHE_BINARY"], f"--config.file={config_path}",
                              f"--web.listen-address=[::1]:{port}"], stdout=log,
