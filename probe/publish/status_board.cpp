@@ -1,31 +1,58 @@
 #include "probe/publish/status_board.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace bhe {
 
 void StatusBoard::onStatus(const std::shared_ptr<const TargetStatus>& status) {
+  std::shared_ptr<const TargetStatus> replaced;  // released after the lock: it may be the last
   std::lock_guard lock(mutex_);
-  targets_[status->key()] = status;
+  const auto [at, added] = position_.try_emplace(status->key(), entries_.size());
+  if (added) {
+    in_order_ = in_order_ && (entries_.empty() || entries_.back()->order <= status->order);
+    entries_.push_back(status);
+    return;
+  }
+  auto& entry = entries_[at->second];
+  in_order_ = in_order_ && entry->order == status->order;
+  replaced = std::exchange(entry, status);
 }
 
 void StatusBoard::onRemoved(const TargetKey& key) {
+  std::shared_ptr<const TargetStatus> removed;
   std::lock_guard lock(mutex_);
-  targets_.erase(key);
+  const auto at = position_.find(key);
+  if (at == position_.end()) {
+    return;
+  }
+  const std::size_t i = at->second;
+  position_.erase(at);
+  removed = std::move(entries_[i]);
+  if (i + 1 != entries_.size()) {
+    // The last entry fills the hole: the list is out of order until the next snapshot.
+    entries_[i] = std::move(entries_.back());
+    position_[entries_[i]->key()] = i;
+    in_order_ = false;
+  }
+  entries_.pop_back();
+}
+
+void StatusBoard::restoreOrder() const {
+  std::stable_sort(entries_.begin(), entries_.end(),
+                   [](const auto& a, const auto& b) { return a->order < b->order; });
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    position_[entries_[i]->key()] = i;
+  }
+  in_order_ = true;
 }
 
 StatusSnapshot StatusBoard::snapshot() const {
-  StatusSnapshot out;
-  {
-    std::lock_guard lock(mutex_);
-    out.reserve(targets_.size());
-    for (const auto& [key, status] : targets_) {
-      out.push_back(status);
-    }
+  std::lock_guard lock(mutex_);
+  if (!in_order_) {
+    restoreOrder();
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const auto& a, const auto& b) { return a->order < b->order; });
-  return out;
+  return entries_;
 }
 
 void StatusBoard::setConfigFacts(ConfigFacts facts) {

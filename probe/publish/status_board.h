@@ -35,7 +35,8 @@ class StatusBoard final : public HealthSink {
   void onStateChanged(const TargetStatus&, HealthState) override {}
   void onRemoved(const TargetKey& key) override;
 
-  StatusSnapshot snapshot() const;  // ordered by config position
+  // Every target's latest status, ordered by config position (`TargetStatus::order`).
+  StatusSnapshot snapshot() const;
 
   // Replaced as a whole by each (re)load.
   void setConfigFacts(ConfigFacts facts);
@@ -44,9 +45,15 @@ class StatusBoard final : public HealthSink {
   std::atomic<int> probes_in_flight{0};
 
  private:
+  void restoreOrder() const;  // with mutex_ held
+
   mutable std::mutex mutex_;
-  // Hashed: every probe completion replaces its target's entry.
-  std::unordered_map<TargetKey, std::shared_ptr<const TargetStatus>, TargetKeyHash> targets_;
+  // One entry per target, kept in config order between changes of membership or order, so
+  // that a scrape copies it as it is: a probe completion replaces its target's entry in place;
+  // an added, removed or reordered target marks the list for one sort by the next snapshot.
+  mutable StatusSnapshot entries_;
+  mutable std::unordered_map<TargetKey, std::size_t, TargetKeyHash> position_;  // in entries_
+  mutable bool in_order_ = true;
   std::shared_ptr<const ConfigFacts> config_facts_ = std::make_shared<const ConfigFacts>();
 };
 
