@@ -124,6 +124,14 @@ void Exposition::series(const RenderedLabels& common, std::initializer_list<Labe
   out_.append(line, p);
 }
 
+void Exposition::suffixedSeries(std::string_view suffix, const RenderedLabels& common,
+                                std::initializer_list<Label> extra, double value) {
+  const std::size_t family_name = name_.size();
+  name_ += suffix;
+  series(common, extra, value);
+  name_.resize(family_name);
+}
+
 char* Exposition::writeValue(char* out, double value) {
   // 0 and 1 are most of the values (states, flags).
   if (value == 0) {

@@ -34,6 +34,9 @@ class Exposition {
   void family(std::string_view name, std::string_view help, std::string_view type);
   // One series of the current family: the common labels, then `extra` (escaped here).
   void series(const RenderedLabels& common, std::initializer_list<Label> extra, double value);
+  // One series named after the family plus `suffix` (a summary's _sum and _count).
+  void suffixedSeries(std::string_view suffix, const RenderedLabels& common,
+                      std::initializer_list<Label> extra, double value);
 
  private:
   // "-1.234567890123457e-308" is 24 characters.

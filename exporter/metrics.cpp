@@ -245,15 +245,7 @@ ExporterMetrics::ExporterMetrics(const StatusBoard& board)
                             .Name("backend_health_exporter_probes_in_flight")
                             .Help("Probes running right now.")
                             .Register(*registry_)
-                            .Add({})),
-      schedule_lag_(
-          prometheus::BuildSummary()
-              .Name("backend_health_exporter_schedule_lag_seconds")
-              .Help("How late probes start against their schedule (queueing behind "
-                    "max_concurrent_probes, loop delays), over the last minute.")
-              .Register(*registry_)
-              .Add({}, prometheus::Summary::Quantiles{{0.5, 0.05}, {0.9, 0.01}, {0.99, 0.001}},
-                   std::chrono::seconds(60), 5)) {
+                            .Add({})) {
   prometheus::BuildGauge()
       .Name("backend_health_exporter_build_info")
       .Help("Build information of the exporter; the value is always 1.")
@@ -263,7 +255,23 @@ ExporterMetrics::ExporterMetrics(const StatusBoard& board)
 }
 
 void ExporterMetrics::observeScheduleLag(double seconds) {
-  schedule_lag_.Observe(seconds);
+  schedule_lag_.observe(seconds);
+}
+
+void writeScheduleLag(const WindowedQuantiles& lag, std::string& text) {
+  Exposition out(text);
+  out.family("backend_health_exporter_schedule_lag_seconds",
+             "How late probes start against their schedule (queueing behind "
+             "max_concurrent_probes, loop delays), over the last minute.",
+             "summary");
+  const RenderedLabels none;
+  const std::pair<std::string_view, double> quantiles[] = {
+      {"0.5", 0.5}, {"0.9", 0.9}, {"0.99", 0.99}};
+  for (const auto& [label, q] : quantiles) {
+    out.series(none, {{"quantile", label}}, lag.quantile(q));
+  }
+  out.suffixedSeries("_sum", none, {}, lag.sum());
+  out.suffixedSeries("_count", none, {}, static_cast<double>(lag.count()));
 }
 
 void ExporterMetrics::recordReload(bool success) {
@@ -284,6 +292,7 @@ std::string ExporterMetrics::render() const {
   writeTargetFamilies(board_.snapshot(), text);
   writePoolLabels(facts->pools, text);
   writeClientCertificates(facts->client_certificates, text);
+  writeScheduleLag(schedule_lag_, text);
   text += prometheus::TextSerializer().Serialize(registry_->Collect());
   last_size_ = text.size();
   return text;

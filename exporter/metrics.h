@@ -6,7 +6,6 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
-#include <prometheus/summary.h>
 
 #include <atomic>
 #include <functional>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "exporter/text_buffers.h"
+#include "exporter/windowed_quantiles.h"
 #include "probe/publish/status_board.h"
 
 namespace bhe {
@@ -30,6 +30,10 @@ void writePoolLabels(const std::vector<PoolLabels>& pools, std::string& text);
 // that presents a client certificate.
 void writeClientCertificates(const std::vector<std::pair<std::string, std::int64_t>>& certificates,
                              std::string& text);
+
+// backend_health_exporter_schedule_lag_seconds: the summary of `lag` (its p50, p90, p99, sum and
+// count).
+void writeScheduleLag(const WindowedQuantiles& lag, std::string& text);
 
 class ExporterMetrics {
  public:
@@ -47,7 +51,7 @@ class ExporterMetrics {
   prometheus::Gauge& reload_successful_;
   prometheus::Gauge& reload_success_timestamp_;
   prometheus::Gauge& probes_in_flight_;
-  prometheus::Summary& schedule_lag_;
+  WindowedQuantiles schedule_lag_{std::chrono::seconds(60), 5};  // a minute in 12 s steps
   mutable std::atomic<std::size_t> last_size_{0};
   mutable TextBuffers texts_;
 };
