@@ -63,11 +63,9 @@ StatusSnapshot snapshot() {
   named_target->server_is_ip = false;
   named_target->draining = true;
   named->state = HealthState::kHealthy;
-  named->last = [&] {
-    auto r = result(true, 204, {0.0002, 0.0003, 0, 0.0004, 0.0009});
-    r->dns_stale = true;
-    return r;
-  }();
+  auto stale_result = result(true, 204, {0.0002, 0.0003, 0, 0.0004, 0.0009});
+  stale_result->dns_stale = true;
+  named->last = stale_result;
   named->probes.success = 9;
   named->addresses.push_back(member("10.1.0.1", HealthState::kHealthy));
   named->addresses.push_back(member("10.1.0.2", HealthState::kUnknown));
