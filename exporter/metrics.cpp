@@ -55,22 +55,29 @@ TargetRow rowOf(const TargetStatus& t) {
           escapedLabels({{"pool", key.pool}, {"settings", key.settings}, {"server", key.server}}),
       .state = t.state,
       .reason = t.reason,
-      .probed = t.last != nullptr,
-      .success = t.last && t.last->success,
+      .probed = false,
+      .success = false,
       .https = t.target->protocol == Protocol::kHttps,
       .server_is_ip = t.target->server_is_ip,
       .draining = t.target->draining,
-      .dns_stale = t.last && t.last->dns_stale,
-      .http_status = t.last ? t.last->http_status : 0,
-      .seconds = t.last ? t.last->seconds : PhaseSeconds{},
+      .dns_stale = false,
+      .http_status = 0,
+      .seconds = {},
       .leaf_not_after = {},
       .chain_earliest_not_after = {},
       .members_per_state = {},
       .state_changes = t.state_changes,
   };
-  if (t.last && t.last->tls) {
-    row.leaf_not_after = t.last->tls->leaf_not_after;
-    row.chain_earliest_not_after = t.last->tls->chain_earliest_not_after;
+  if (const ProbeResult* last = t.last.get()) {
+    row.probed = true;
+    row.success = last->success;
+    row.dns_stale = last->dns_stale;
+    row.http_status = last->http_status;
+    row.seconds = last->seconds;
+    if (last->tls) {
+      row.leaf_not_after = last->tls->leaf_not_after;
+      row.chain_earliest_not_after = last->tls->chain_earliest_not_after;
+    }
   }
   for (const auto& member : t.addresses) {
     if (!member.standIn()) {
