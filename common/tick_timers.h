@@ -28,6 +28,13 @@
 
 namespace bhe {
 
+// The first point at or after `t` of the grid of `step` (counted from the clock's epoch, as
+// TickTimers count their grid in loop time).
+inline MonoTime nextGridPoint(MonoTime t, MonoTime step) {
+  const auto points = (t.count() + step.count() - 1) / step.count();
+  return MonoTime(points * step.count());
+}
+
 class TickTimers {
  public:
   TickTimers(Dispatcher& dispatcher, std::chrono::milliseconds tick);

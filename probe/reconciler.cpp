@@ -1,10 +1,17 @@
 #include "probe/reconciler.h"
 
+#include <algorithm>
+
 namespace bhe {
 
 void Reconciler::apply(const std::vector<ProbeTarget>& targets,
                        std::size_t max_addresses_per_server) {
   context_.max_addresses_per_server = max_addresses_per_server;
+  double rounds_per_second = 0;
+  for (const auto& t : targets) {
+    rounds_per_second += 1.0 / std::max(std::chrono::duration<double>(t.interval).count(), 1e-3);
+  }
+  context_.phase_step = TargetSession::phaseStepFor(rounds_per_second);
   std::map<TargetKey, std::unique_ptr<TargetSession>> next;
   std::size_t order = 0;
   for (const auto& t : targets) {

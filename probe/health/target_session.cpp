@@ -46,18 +46,30 @@ std::chrono::milliseconds TargetSession::currentInterval() const {
   return failing ? target_->unhealthy_interval : target_->interval;
 }
 
+std::chrono::milliseconds TargetSession::phaseStepFor(double rounds_per_second) {
+  if (!(rounds_per_second > 0)) {
+    return kMaxPhaseStep;
+  }
+  const double ticks =
+      kProbesPerPhaseStep / rounds_per_second / std::chrono::duration<double>(kTick).count();
+  const auto max_ticks = kMaxPhaseStep / kTick;
+  return kTick * std::clamp<std::int64_t>(static_cast<std::int64_t>(ticks), 1, max_ticks);
+}
+
 void TargetSession::scheduleFirst() {
   interval_ = currentInterval();
-  const auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(interval_);
-  const auto offset = std::hash<std::string>{}(target_->key.str()) %
-                      static_cast<std::uint64_t>(std::max<std::int64_t>(interval.count(), 1));
-  next_due_ = context_.dispatcher.now() + std::chrono::nanoseconds(offset);
+  const auto step = std::chrono::nanoseconds(std::max(context_.phase_step, kTick));
+  const auto steps = std::max<std::int64_t>(std::chrono::nanoseconds(interval_) / step, 1);
+  const auto slot = static_cast<std::int64_t>(std::hash<std::string>{}(target_->key.str()) %
+                                              static_cast<std::uint64_t>(steps));
+  next_due_ = nextGridPoint(context_.dispatcher.now(), step) + slot * step;
   armTimer();
 }
 
 void TargetSession::armTimer() {
-  // The schedule timers round the firing time up to their grid (see the header).
-  timer_->arm(delayUntil(context_.dispatcher.now(), next_due_));
+  // Counted from the loop's time, as the schedule timers count: a due time on their grid then
+  // fires exactly at that grid point.
+  timer_->arm(delayUntil(context_.dispatcher.loopTime(), next_due_));
 }
 
 void TargetSession::onDue() {
@@ -66,7 +78,8 @@ void TargetSession::onDue() {
   next_due_ += interval_;
   const MonoTime now = context_.dispatcher.now();
   if (next_due_ <= now) {
-    next_due_ = now + interval_;  // more than an interval behind: skip, do not burst
+    // More than an interval behind: skip, do not burst.
+    next_due_ = nextGridPoint(now, kTick) + interval_;
   }
   armTimer();
   if (round_) {
@@ -170,7 +183,7 @@ void TargetSession::onRound(RoundResult round) {
   // A state change may change the interval: the next round is due that long after this one.
   if (const auto interval = currentInterval(); interval != interval_) {
     interval_ = interval;
-    next_due_ = std::max(round_due_ + interval, context_.dispatcher.now());
+    next_due_ = std::max(round_due_ + interval, nextGridPoint(context_.dispatcher.now(), kTick));
     armTimer();
   }
   if (waiting_due_) {

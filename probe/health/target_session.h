@@ -19,10 +19,13 @@
 // every `unhealthy_interval` while the server or any member is not healthy. A round that comes due
 // while the previous one still runs starts right after it, never beside it; when the session
 // falls more than a whole interval behind, the missed rounds are skipped, not made up in a burst.
-// Timers fire on a 10 ms grid (common/tick_timers.h, one dispatcher timer for every session):
-// probes due within the same tick start in the same loop turn, so their sockets complete in
-// shared wake-ups (each wake-up is a context switch, which costs far more CPU than the tick
-// costs in punctuality).
+// Timers fire on a 10 ms grid (common/tick_timers.h, one dispatcher timer for every session), and
+// every due time is a point of that grid (the offsets are whole phase steps, and intervals are
+// counted from grid points), so a round starts when it is due, not up to a tick later. Probes due
+// at the same point start in the same loop turn, so their sockets complete in shared wake-ups:
+// each wake-up is a context switch, which costs more CPU than the probe's own work. At low probe
+// rates the phase step is coarser than the tick (phaseStepFor), so that a wake-up still serves
+// several probes; at high rates it is the tick, so that no turn starts a large burst.
 #pragma once
 
 #include <map>
@@ -48,11 +51,23 @@ struct SessionContext {
   HealthSink& sink;
   TickTimers& schedule_timers;  // on the grid of TargetSession::kTick
   std::size_t max_addresses_per_server = 16;
+  // First rounds are due at whole multiples of this step (a multiple of the tick): set from the
+  // configuration's probe rate with TargetSession::phaseStepFor before sessions are made.
+  std::chrono::milliseconds phase_step{10};
 };
 
 class TargetSession {
  public:
   static constexpr std::chrono::milliseconds kTick{10};
+  // The coarsest phase step: a server's first round starts at most this much later than its
+  // hash alone would place it, within its first interval.
+  static constexpr std::chrono::milliseconds kMaxPhaseStep{50};
+  // About this many probes share each phase step, up to kMaxPhaseStep.
+  static constexpr double kProbesPerPhaseStep = 16;
+
+  // The phase step for sessions whose rounds add up to `rounds_per_second`: a multiple of kTick
+  // between kTick and kMaxPhaseStep.
+  static std::chrono::milliseconds phaseStepFor(double rounds_per_second);
 
   TargetSession(SessionContext& context, std::shared_ptr<const ProbeTarget> target,
                 std::size_t order);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/support/fake_prober.h"
 #include "tests/support/recording_sink.h"
 #include "tests/support/simulated_dispatcher.h"
@@ -100,6 +102,35 @@ TEST_F(ReconcilerTest, ShutdownCancelsEveryProbeAndStopsEverySchedule) {
   EXPECT_EQ(dispatcher.armedTimers(), 0u);
   dispatcher.advance(10s);
   EXPECT_EQ(prober.startedCount(), 3u);
+}
+
+// The distinct times at which the first round of `servers` targets at 1 s started.
+std::size_t distinctFirstStarts(int servers) {
+  test::SimulatedDispatcher dispatcher;
+  test::FakeProber prober{dispatcher};
+  ProbeRunner runner{dispatcher, prober, 100000};
+  Resolver resolver{dispatcher, nullptr};
+  test::RecordingSink sink;
+  Reconciler reconciler{dispatcher, resolver, runner, sink};
+  std::vector<ProbeTarget> targets;
+  for (int i = 0; i < servers; ++i) {
+    targets.push_back(target("10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256)));
+  }
+  reconciler.apply(targets);
+  dispatcher.advance(1s);
+  EXPECT_EQ(prober.startedCount(), static_cast<std::size_t>(servers));
+  std::set<MonoTime> starts;
+  for (std::size_t i = 0; i < prober.startedCount(); ++i) {
+    starts.insert(prober.started(i).at);
+  }
+  return starts.size();
+}
+
+TEST(ReconcilerPhases, AFewHundredServersShareWakeUpsManyThousandSpreadOverTicks) {
+  // 200 rounds a second: 50 ms steps, at most 20 start times in the first second.
+  EXPECT_LE(distinctFirstStarts(200), 20u);
+  // 4,000 a second: the 10 ms tick, up to 100 start times (four times the tick's 16 probes each).
+  EXPECT_GT(distinctFirstStarts(4000), 80u);
 }
 
 }  // namespace

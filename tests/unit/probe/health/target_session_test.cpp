@@ -169,6 +169,55 @@ TEST_F(TargetSessionTest, ProbesStartOnTheTickGrid) {
   }
 }
 
+TEST_F(TargetSessionTest, RoundsStartWhenDueOnThePhaseSteps) {
+  std::vector<double> lags;
+  runner.setLagObserver([&](double lag) { lags.push_back(lag); });
+  context.phase_step = 50ms;
+  dispatcher.advance(3ms);  // sessions made off the grid
+  std::vector<std::unique_ptr<TargetSession>> sessions;
+  for (int i = 0; i < 100; ++i) {
+    sessions.push_back(session(target("10.0.1." + std::to_string(i), 1s)));
+  }
+  for (int step = 0; step < 300; ++step) {
+    dispatcher.advance(10ms);
+    for (std::size_t j = 0; j < prober.startedCount(); ++j) {
+      if (prober.started(j).done) {
+        prober.succeed(j);
+      }
+    }
+    dispatcher.runPosted();
+  }
+  ASSERT_GE(prober.startedCount(), 200u);
+  std::set<std::int64_t> first_starts;
+  for (std::size_t i = 0; i < prober.startedCount(); ++i) {
+    const auto at = prober.started(i).at;
+    EXPECT_EQ(at % std::chrono::nanoseconds(50ms), MonoTime(0)) << i;
+    if (i < sessions.size()) {
+      first_starts.insert(at.count());
+    }
+  }
+  EXPECT_GE(first_starts.size(), 15u) << "still spread over the interval's 20 steps";
+  ASSERT_EQ(lags.size(), prober.startedCount());
+  for (double lag : lags) {
+    EXPECT_EQ(lag, 0.0) << "a round due at a grid point starts at that point, not a tick later";
+  }
+}
+
+TEST(PhaseStep, FewerRoundsASecondShareCoarserSteps) {
+  EXPECT_EQ(TargetSession::phaseStepFor(2000), TargetSession::kTick);
+  EXPECT_EQ(TargetSession::phaseStepFor(1e6), TargetSession::kTick);
+  EXPECT_EQ(TargetSession::phaseStepFor(500), 30ms);  // 16 rounds take 32 ms
+  EXPECT_EQ(TargetSession::phaseStepFor(300), TargetSession::kMaxPhaseStep);
+  EXPECT_EQ(TargetSession::phaseStepFor(1), TargetSession::kMaxPhaseStep);
+  EXPECT_EQ(TargetSession::phaseStepFor(0), TargetSession::kMaxPhaseStep);
+  for (double rate : {3.0, 333.0, 640.0, 777.0, 1234.0, 5000.0}) {
+    const auto step = TargetSession::phaseStepFor(rate);
+    EXPECT_EQ(step % TargetSession::kTick, 0ms) << rate;
+    EXPECT_LE(step, TargetSession::kMaxPhaseStep) << rate;
+    EXPECT_GE(step, TargetSession::kTick) << rate;
+  }
+}
+
 TEST_F(TargetSessionTest, DestroyingTheSessionCancelsItsProbe) {
   auto s = session(target("a", 1s));
   const TargetKey key = s->target()->key;
