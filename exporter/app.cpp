@@ -120,8 +120,8 @@ class Exporter {
       web_.setGate([this](const HttpRequest& r) { return auth_->check(r); });
     }
     web_.route(options_.telemetry_path, {"GET", "HEAD"}, [this](const HttpRequest&) {
-      HttpResponse response{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(), {}};
-      response.recycle_body = [this](std::string&& text) { metrics_.recycle(std::move(text)); };
+      HttpResponse response{200, "text/plain; version=0.0.4; charset=utf-8", {}, {}};
+      response.body_stream = metrics_.stream();
       return response;
     });
     web_.route("/", {"GET", "HEAD"}, [](const HttpRequest&) {

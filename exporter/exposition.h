@@ -32,6 +32,9 @@ class Exposition {
 
   // The # HELP and # TYPE lines; the series that follow belong to this family.
   void family(std::string_view name, std::string_view help, std::string_view type);
+  // Goes on with a family whose lines were begun by an earlier Exposition (a text written in
+  // pieces): the series that follow belong to it, and no # lines are written.
+  void resumeFamily(std::string_view name) { name_ = name; }
   // One series of the current family: the common labels, then `extra` (escaped here).
   void series(const RenderedLabels& common, std::initializer_list<Label> extra, double value);
   // One series named after the family plus `suffix` (a summary's _sum and _count).

@@ -179,6 +179,7 @@ int HttpRequestParser::onHeadersComplete(http_parser* p) {
     return s->fail(400, "bad request target: the path must start with '/'\n");
   }
   s->request_.method = http_method_str(method);
+  s->request_.http_1_1 = p->http_minor >= 1;
   s->request_.path = urlDecode(path, false);
   s->request_.query = parseQuery(field(UF_QUERY));
 
@@ -244,17 +245,45 @@ HttpRequest HttpRequestParser::takeRequest() {
   return std::move(request_);
 }
 
-std::string responseHead(const HttpResponse& response, std::size_t body_size) {
+std::string responseHead(const HttpResponse& response, std::optional<std::size_t> body_size) {
   std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " +
                      http_status_str(static_cast<http_status>(response.status)) +
                      "\r\nContent-Type: " + response.content_type +
-                     "\r\nContent-Length: " + std::to_string(body_size) +
+                     (body_size ? "\r\nContent-Length: " + std::to_string(*body_size)
+                                : std::string("\r\nTransfer-Encoding: chunked")) +
                      "\r\nCache-Control: no-store\r\nConnection: close\r\n";
   for (const auto& [name, value] : response.headers) {
     head += name + ": " + value + "\r\n";
   }
   head += "\r\n";
   return head;
+}
+
+std::string drain(BodyStream& stream) {
+  std::string body;
+  constexpr std::size_t kStep = 1 << 20;
+  while (stream.next(body, body.size() + kStep)) {
+  }
+  return body;
+}
+
+void frameChunk(std::string& piece, bool last) {
+  constexpr std::string_view kLastChunk = "0\r\n\r\n";
+  const std::size_t size = piece.size() - kChunkHeaderBytes;
+  if (size == 0) {
+    piece.assign(last ? kLastChunk : std::string_view());
+    return;
+  }
+  constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < 8; ++i) {
+    piece[7 - i] = kHex[(size >> (4 * i)) & 0xf];
+  }
+  piece[8] = '\r';
+  piece[9] = '\n';
+  piece += "\r\n";
+  if (last) {
+    piece += kLastChunk;
+  }
 }
 
 }  // namespace bhe

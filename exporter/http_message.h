@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,18 +25,30 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  // lower-cased names; first occurrence wins
   std::string body;
   std::string remote_address;
+  bool http_1_1 = true;  // false: HTTP/1.0, which knows no chunked transfer coding
 };
 
-// Takes a response body back once it has been written, to render the next one into (see
-// exporter/text_buffers.h).
-using BodyRecycler = std::function<void(std::string&& body)>;
+// A response body made piece by piece as the connection takes it, so that a large body (the
+// /metrics text of 10,000 servers is ~15 MiB) is never held whole, and a client that reads slowly
+// holds one piece. Called on the web listener's loop thread, one call at a time.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // Appends the next piece to `out`, stopping once `out` has reached `until` bytes (or a little
+  // past it). Returns false when the body is complete: nothing comes after what it appended.
+  virtual bool next(std::string& out, std::size_t until) = 0;
+};
+
+// The whole of `stream`, for a client that cannot take it in pieces (and for tests).
+std::string drain(BodyStream& stream);
 
 struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
-  BodyRecycler recycle_body = nullptr;  // empty: the body is freed
+  // When set, the body comes from here (chunked for HTTP/1.1) and `body` is not sent.
+  std::shared_ptr<BodyStream> body_stream = nullptr;
 };
 
 // Percent-decoding; `plus_is_space` for query strings (form encoding), not for paths. A '%' that
@@ -102,8 +116,15 @@ class HttpRequestParser {
   std::string error_text_;
 };
 
-// The status line and headers of a response with a body of `body_size` bytes (also for HEAD,
-// which then sends no body). Always "Connection: close" and "Cache-Control: no-store".
-std::string responseHead(const HttpResponse& response, std::size_t body_size);
+// The status line and headers of a response with a body of `body_size` bytes, or with a chunked
+// body when `body_size` is nullopt (also for HEAD, which then sends no body). Always
+// "Connection: close" and "Cache-Control: no-store".
+std::string responseHead(const HttpResponse& response, std::optional<std::size_t> body_size);
+
+// Frames `piece` in place as one chunk of the chunked transfer coding: `piece` must start with
+// kChunkHeaderBytes reserved bytes (any), which become the chunk's size line. With `last`, the
+// last-chunk follows (an empty `piece` then is just the last-chunk).
+inline constexpr std::size_t kChunkHeaderBytes = 10;  // 8 hex digits and CRLF
+void frameChunk(std::string& piece, bool last);
 
 }  // namespace bhe

@@ -22,8 +22,6 @@ std::string_view stateLabel(HealthState s) {
 
 }  // namespace
 
-namespace {
-
 // What the families read of one target, gathered in one pass. A status, its last probe and its
 // target are three objects apart in the heap: with each of the twelve families reading them
 // anew, a scrape of 10,000 servers missed the cache three times per target and family, which
@@ -46,6 +44,8 @@ struct TargetRow {
   std::array<int, 3> members_per_state;  // members with an address, by state
   std::uint64_t state_changes;
 };
+
+namespace {
 
 TargetRow rowOf(const TargetStatus& t) {
   const TargetKey& key = t.key();
@@ -235,25 +235,44 @@ void writePoolServers(const StatusSnapshot& targets, Exposition& out) {
 
 }  // namespace
 
-void writeTargetFamilies(const StatusSnapshot& targets, std::string& text, bool schedule_families) {
-  std::vector<TargetRow> rows;
-  rows.reserve(targets.size());
-  for (const auto& t : targets) {
-    rows.push_back(rowOf(*t));
+TargetFamiliesWriter::TargetFamiliesWriter(StatusSnapshot targets, bool schedule_families)
+    : targets_(std::move(targets)), schedule_families_(schedule_families) {
+  rows_.reserve(targets_.size());
+  for (const auto& t : targets_) {
+    rows_.push_back(rowOf(*t));
   }
+}
+
+TargetFamiliesWriter::~TargetFamiliesWriter() = default;
+
+bool TargetFamiliesWriter::write(std::string& text, std::size_t until) {
   Exposition out(text);
-  for (const TargetFamily& spec : kTargetFamilies) {
-    if (!spec.per_probe && !schedule_families) {
+  for (; family_ < std::size(kTargetFamilies); ++family_, row_ = 0) {
+    const TargetFamily& spec = kTargetFamilies[family_];
+    if (!spec.per_probe && !schedule_families_) {
       continue;
     }
-    out.family(spec.name, spec.help, spec.type);
-    for (const TargetRow& row : rows) {
-      spec.append(row, out);
+    if (row_ == 0) {
+      out.family(spec.name, spec.help, spec.type);
+    } else {
+      out.resumeFamily(spec.name);
+    }
+    while (row_ < rows_.size()) {
+      spec.append(rows_[row_++], out);
+      if (text.size() >= until) {
+        return true;
+      }
     }
   }
-  if (schedule_families) {
-    writePoolServers(targets, out);
+  if (schedule_families_ && !pool_servers_written_) {
+    pool_servers_written_ = true;
+    writePoolServers(targets_, out);
   }
+  return false;
+}
+
+void writeTargetFamilies(const StatusSnapshot& targets, std::string& text, bool schedule_families) {
+  TargetFamiliesWriter(targets, schedule_families).write(text, SIZE_MAX);
 }
 
 void writePoolLabels(const std::vector<PoolLabels>& pools, std::string& text) {
@@ -334,21 +353,42 @@ void ExporterMetrics::recordReload(bool success) {
   }
 }
 
-std::string ExporterMetrics::render() const {
+namespace {
+
+// The /metrics text of one moment: the per-server families streamed from their rows, then the
+// rest (small), rendered when the scrape began.
+class MetricsStream final : public BodyStream {
+ public:
+  MetricsStream(StatusSnapshot targets, std::string rest)
+      : targets_(std::move(targets)), rest_(std::move(rest)) {}
+
+  bool next(std::string& out, std::size_t until) override {
+    if (targets_.write(out, until)) {
+      return true;
+    }
+    out += rest_;
+    return false;
+  }
+
+ private:
+  TargetFamiliesWriter targets_;
+  std::string rest_;
+};
+
+}  // namespace
+
+std::shared_ptr<BodyStream> ExporterMetrics::stream() const {
   probes_in_flight_.Set(board_.probes_in_flight.load());
-  std::string text = texts_.take();
-  // The last scrape's size is the best guess of this one's: one allocation, no regrowth.
-  text.reserve(last_size_.load() + last_size_.load() / 8);
   // Facts before targets: a reload publishes its targets first, so a scrape that shows a
   // reload's pool labels also shows its servers (their draining flags, their labels).
   const auto facts = board_.configFacts();
-  writeTargetFamilies(board_.snapshot(), text);
-  writePoolLabels(facts->pools, text);
-  writeClientCertificates(facts->client_certificates, text);
-  writeScheduleLag(schedule_lag_, text);
-  text += prometheus::TextSerializer().Serialize(registry_->Collect());
-  last_size_ = text.size();
-  return text;
+  StatusSnapshot targets = board_.snapshot();
+  std::string rest;
+  writePoolLabels(facts->pools, rest);
+  writeClientCertificates(facts->client_certificates, rest);
+  writeScheduleLag(schedule_lag_, rest);
+  rest += prometheus::TextSerializer().Serialize(registry_->Collect());
+  return std::make_shared<MetricsStream>(std::move(targets), std::move(rest));
 }
 
 }  // namespace bhe

@@ -7,21 +7,43 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "exporter/text_buffers.h"
+#include "exporter/http_message.h"
 #include "exporter/windowed_quantiles.h"
 #include "probe/publish/status_board.h"
 
 namespace bhe {
 
-// The per-server and per-pool families of one snapshot, appended to `text`. Pure.
-// `schedule_families` false: only what a single probe says (for /probe), without the counters
-// and pool counts that describe the schedule.
+struct TargetRow;
+
+// The per-server and per-pool families of one snapshot, written a piece at a time: a scrape
+// streams them to its client. Pure. `schedule_families` false: only what a single probe says
+// (for /probe), without the counters and pool counts that describe the schedule.
+class TargetFamiliesWriter {
+ public:
+  TargetFamiliesWriter(StatusSnapshot targets, bool schedule_families = true);
+  ~TargetFamiliesWriter();
+  TargetFamiliesWriter(const TargetFamiliesWriter&) = delete;
+  TargetFamiliesWriter& operator=(const TargetFamiliesWriter&) = delete;
+
+  // Appends to `text` until it reaches `until` bytes (a series past it at most) or everything
+  // is written. Returns false once everything is.
+  bool write(std::string& text, std::size_t until);
+
+ private:
+  StatusSnapshot targets_;       // keeps the statuses the rows point into
+  std::vector<TargetRow> rows_;  // gathered once, in one pass
+  bool schedule_families_;
+  std::size_t family_ = 0;  // the family being written
+  std::size_t row_ = 0;     // its next row
+  bool pool_servers_written_ = false;
+};
+
+// The whole of TargetFamiliesWriter's text, appended to `text`.
 void writeTargetFamilies(const StatusSnapshot& targets, std::string& text,
                          bool schedule_families = true);
 // backend_health_pool_labels: one series per pool with its configured labels (an info metric).
@@ -41,9 +63,8 @@ class ExporterMetrics {
 
   void observeScheduleLag(double seconds);  // thread-safe
   void recordReload(bool success);          // thread-safe
-  std::string render() const;               // the whole /metrics text
-  // Hands a rendered text back once it has been sent: the next render() writes into it.
-  void recycle(std::string&& text) const { texts_.give(std::move(text)); }
+  // The /metrics text of this moment, made as the connection takes it (see BodyStream).
+  std::shared_ptr<BodyStream> stream() const;
 
  private:
   const StatusBoard& board_;
@@ -52,8 +73,6 @@ class ExporterMetrics {
   prometheus::Gauge& reload_success_timestamp_;
   prometheus::Gauge& probes_in_flight_;
   WindowedQuantiles schedule_lag_{std::chrono::seconds(60), 5};  // a minute in 12 s steps
-  mutable std::atomic<std::size_t> last_size_{0};
-  mutable TextBuffers texts_;
 };
 
 }  // namespace bhe

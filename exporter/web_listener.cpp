@@ -24,6 +24,8 @@ constexpr int kAcceptsPerTurn = 64;
 // At shutdown, how long answers already on their way may take to be written.
 constexpr std::chrono::milliseconds kStopDrainLimit{2000};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// A streamed body is made and written this much at a time: what a connection holds of it.
+constexpr std::size_t kPieceBytes = 256 * 1024;
 
 HttpResponse textResponse(int status, std::string text) {
   return {status, "text/plain; charset=utf-8", std::move(text), {}};
@@ -57,19 +59,23 @@ struct HttpResponder::Mailbox {
   LoopBridge bridge;
   // Runs on the loop thread only (through the bridge), while the loop is alive.
   std::function<void(std::uint64_t connection, std::string head, std::string body,
-                     BodyRecycler recycle_body)>
+                     std::shared_ptr<BodyStream> stream)>
       deliver;
 };
 
 HttpResponder::HttpResponder(std::shared_ptr<Mailbox> mailbox, std::uint64_t connection,
-                             bool head_only)
-    : mailbox_(std::move(mailbox)), connection_(connection), head_only_(head_only) {}
+                             bool head_only, bool chunked)
+    : mailbox_(std::move(mailbox)),
+      connection_(connection),
+      head_only_(head_only),
+      chunked_(chunked) {}
 
 HttpResponder& HttpResponder::operator=(HttpResponder&& other) noexcept {
   if (this != &other) {
     mailbox_ = std::move(other.mailbox_);
     connection_ = other.connection_;
     head_only_ = other.head_only_;
+    chunked_ = other.chunked_;
   }
   return *this;
 }
@@ -85,19 +91,25 @@ void HttpResponder::respond(HttpResponse response) {
     return;
   }
   std::shared_ptr<Mailbox> mailbox = std::move(mailbox_);
+  std::shared_ptr<BodyStream> stream = std::move(response.body_stream);
+  if (stream && !chunked_ && !head_only_) {
+    response.body = drain(*stream);
+    stream.reset();
+  }
   // The head is formatted here, on the handler's thread, to keep the loop's work per response
   // to the write itself.
-  std::string head = responseHead(response, response.body.size());
+  std::string head =
+      stream ? responseHead(response, std::nullopt) : responseHead(response, response.body.size());
   std::string body;
-  if (!head_only_) {
+  if (head_only_) {
+    stream.reset();
+  } else {
     body = std::move(response.body);
-  } else if (response.recycle_body) {
-    std::exchange(response.recycle_body, nullptr)(std::move(response.body));
   }
   Mailbox* target = mailbox.get();
   mailbox->bridge.post([target, id = connection_, head = std::move(head), body = std::move(body),
-                        recycle = std::move(response.recycle_body)]() mutable {
-    target->deliver(id, std::move(head), std::move(body), std::move(recycle));
+                        stream = std::move(stream)]() mutable {
+    target->deliver(id, std::move(head), std::move(body), std::move(stream));
   });
 }
 
@@ -131,7 +143,8 @@ class WebListener::Loop {
     std::string remote_address;
     std::string head;  // the response being written
     std::string body;
-    BodyRecycler recycle_body;  // of `body`, once written
+    std::shared_ptr<BodyStream> body_stream;  // the rest of a streamed body, after `piece`
+    std::string piece;                        // the chunk of it being written
     uv_write_t write{};
     uv_shutdown_t shutdown{};
   };
@@ -140,9 +153,12 @@ class WebListener::Loop {
   void accept();
   void onBytes(Connection* c, std::string_view bytes);
   void dispatch(Connection* c);
-  void deliver(std::uint64_t id, std::string head, std::string body, BodyRecycler recycle_body);
+  void deliver(std::uint64_t id, std::string head, std::string body,
+               std::shared_ptr<BodyStream> stream);
   void writeResponse(Connection* c, std::string head, std::string body,
-                     BodyRecycler recycle_body = nullptr);
+                     std::shared_ptr<BodyStream> stream = nullptr);
+  void writeNextPiece(Connection* c);
+  int write(Connection* c, uv_buf_t* bufs, unsigned count);
   void onWritten(Connection* c, int status);
   void onDeadline(Connection* c);
   void close(Connection* c);
@@ -245,8 +261,8 @@ int WebListener::Loop::start(const std::string& listen_address) {
 
   mailbox_ = std::make_shared<HttpResponder::Mailbox>(&loop_);
   mailbox_->deliver = [this](std::uint64_t id, std::string head, std::string body,
-                             BodyRecycler recycle_body) {
-    deliver(id, std::move(head), std::move(body), std::move(recycle_body));
+                             std::shared_ptr<BodyStream> stream) {
+    deliver(id, std::move(head), std::move(body), std::move(stream));
   };
   uv_async_init(&loop_, &stop_async_,
                 [](uv_async_t* a) { static_cast<Loop*>(a->data)->beginStop(); });
@@ -394,24 +410,25 @@ void WebListener::Loop::dispatch(Connection* c) {
   HttpRequest request = c->parser.takeRequest();
   request.remote_address = c->remote_address;
   const bool head_only = request.method == "HEAD";
+  const bool chunked = request.http_1_1;
   try {
-    sink_(std::move(request), HttpResponder(mailbox_, c->id, head_only));
+    sink_(std::move(request), HttpResponder(mailbox_, c->id, head_only, chunked));
   } catch (const std::exception&) {
     // The responder went with the exception and answered 503; the loop goes on.
   }
 }
 
 void WebListener::Loop::deliver(std::uint64_t id, std::string head, std::string body,
-                                BodyRecycler recycle_body) {
+                                std::shared_ptr<BodyStream> stream) {
   auto it = connections_.find(id);
   if (it == connections_.end() || it->second->phase != Connection::Phase::kHandling) {
     return;  // the client went away meanwhile
   }
-  writeResponse(it->second, std::move(head), std::move(body), std::move(recycle_body));
+  writeResponse(it->second, std::move(head), std::move(body), std::move(stream));
 }
 
 void WebListener::Loop::writeResponse(Connection* c, std::string head, std::string body,
-                                      BodyRecycler recycle_body) {
+                                      std::shared_ptr<BodyStream> stream) {
   if (c->phase == Connection::Phase::kReading) {
     reading_.erase(c->reading_position);
   }
@@ -419,19 +436,48 @@ void WebListener::Loop::writeResponse(Connection* c, std::string head, std::stri
   c->phase = Connection::Phase::kWriting;
   c->head = std::move(head);
   c->body = std::move(body);
-  c->recycle_body = std::move(recycle_body);
+  c->body_stream = std::move(stream);
   uv_buf_t bufs[] = {uv_buf_init(c->head.data(), static_cast<unsigned>(c->head.size())),
                      uv_buf_init(c->body.data(), static_cast<unsigned>(c->body.size()))};
-  int rc = uv_write(&c->write, c->stream(), bufs, c->body.empty() ? 1 : 2,
-                    [](uv_write_t* w, int status) {
-                      auto* conn = static_cast<Connection*>(w->data);
-                      conn->loop.onWritten(conn, status);
-                    });
-  if (rc != 0) {
+  if (write(c, bufs, c->body.empty() ? 1 : 2) != 0) {
     close(c);
     return;
   }
+  // One deadline for the whole response, a streamed one too: a slow reader is bounded in time
+  // as well as in memory.
   armTimer(c, limits_.write_deadline);
+}
+
+// A streamed body's next piece is made only once the previous one was written: a connection
+// holds one piece, however slowly its client reads.
+void WebListener::Loop::writeNextPiece(Connection* c) {
+  c->head = std::string();
+  c->body = std::string();
+  bool more = true;
+  try {
+    do {
+      c->piece.assign(kChunkHeaderBytes, '\0');
+      more = c->body_stream->next(c->piece, kPieceBytes);
+    } while (more && c->piece.size() == kChunkHeaderBytes);
+  } catch (const std::exception&) {
+    close(c);  // the client sees a chunked body without its last chunk: incomplete
+    return;
+  }
+  frameChunk(c->piece, !more);
+  if (!more) {
+    c->body_stream.reset();
+  }
+  uv_buf_t buf = uv_buf_init(c->piece.data(), static_cast<unsigned>(c->piece.size()));
+  if (write(c, &buf, 1) != 0) {
+    close(c);
+  }
+}
+
+int WebListener::Loop::write(Connection* c, uv_buf_t* bufs, unsigned count) {
+  return uv_write(&c->write, c->stream(), bufs, count, [](uv_write_t* w, int status) {
+    auto* conn = static_cast<Connection*>(w->data);
+    conn->loop.onWritten(conn, status);
+  });
 }
 
 void WebListener::Loop::onWritten(Connection* c, int status) {
@@ -442,12 +488,14 @@ void WebListener::Loop::onWritten(Connection* c, int status) {
     close(c);
     return;
   }
+  if (c->body_stream) {
+    writeNextPiece(c);
+    return;
+  }
   c->phase = Connection::Phase::kLingering;
   c->head = std::string();
-  if (c->recycle_body) {
-    std::exchange(c->recycle_body, nullptr)(std::move(c->body));
-  }
   c->body = std::string();
+  c->piece = std::string();
   int rc = uv_shutdown(&c->shutdown, c->stream(), [](uv_shutdown_t* s, int result) {
     auto* conn = static_cast<Connection*>(s->data);
     if (result < 0 && conn->phase != Connection::Phase::kClosing) {

@@ -26,7 +26,7 @@ struct WebListenerLimits {
   // From accept until the whole request (headers and the small body) has arrived. Slowloris and
   // idle clients are closed here; real clients send a request in milliseconds.
   std::chrono::milliseconds request_deadline{5000};
-  // For writing the response: 12 MB of /metrics to a slow reader, generously.
+  // For writing the whole response: 15 MB of /metrics to a slow reader, generously.
   std::chrono::milliseconds write_deadline{60000};
   // After the response: how long the unread rest of a request is drained before the close, so
   // the client reads the response instead of a reset.
@@ -40,7 +40,10 @@ class HttpResponder {
  public:
   struct Mailbox;  // the listener's loop, as seen from other threads
 
-  HttpResponder(std::shared_ptr<Mailbox> mailbox, std::uint64_t connection, bool head_only);
+  // `chunked`: the client takes a chunked body (HTTP/1.1); an HTTP/1.0 client gets a body
+  // stream's text whole, with its length.
+  HttpResponder(std::shared_ptr<Mailbox> mailbox, std::uint64_t connection, bool head_only,
+                bool chunked);
   HttpResponder(HttpResponder&& other) noexcept = default;
   HttpResponder& operator=(HttpResponder&& other) noexcept;
   HttpResponder(const HttpResponder&) = delete;
@@ -53,6 +56,7 @@ class HttpResponder {
   std::shared_ptr<Mailbox> mailbox_;
   std::uint64_t connection_ = 0;
   bool head_only_ = false;
+  bool chunked_ = true;
 };
 
 class WebListener {

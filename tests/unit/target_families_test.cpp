@@ -192,5 +192,31 @@ TEST(TargetFamilies, ProbeOutputLeavesOutTheSchedulesFamilies) {
   }
 }
 
+TEST(TargetFamilies, WrittenInPiecesTheTextIsTheSameAndEachPieceStopsAtItsMark) {
+  std::string whole;
+  writeTargetFamilies(snapshot(), whole);
+  for (std::size_t piece : {1u, 7u, 100u, 4096u}) {
+    TargetFamiliesWriter writer(snapshot());
+    std::string text;
+    int pieces = 0;
+    bool more = true;
+    while (more) {
+      const std::size_t until = text.size() + piece;
+      more = writer.write(text, until);
+      ++pieces;
+      if (more) {
+        // A piece ends at the first series (or family head and series) past its mark.
+        EXPECT_GE(text.size(), until) << piece;
+        EXPECT_LT(text.size(), until + 2000) << piece;
+      }
+      ASSERT_LT(pieces, 100000) << "no progress";
+    }
+    EXPECT_EQ(text, whole) << "in pieces of " << piece;
+    if (piece < 1000) {
+      EXPECT_GT(pieces, 10) << piece;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bhe
