@@ -59,8 +59,8 @@ struct SessionContext {
 class TargetSession {
  public:
   static constexpr std::chrono::milliseconds kTick{10};
-  // The coarsest phase step: a server's first round starts at most this much later than its
-  // hash alone would place it, within its first interval.
+  // The coarsest phase step: first rounds start at no fewer than 20 distinct times a second
+  // (still within the first interval), however few the probes.
   static constexpr std::chrono::milliseconds kMaxPhaseStep{50};
   // About this many probes share each phase step, up to kMaxPhaseStep.
   static constexpr double kProbesPerPhaseStep = 16;
