@@ -451,8 +451,6 @@ void WebListener::Loop::writeResponse(Connection* c, std::string head, std::stri
 // A streamed body's next piece is made only once the previous one was written: a connection
 // holds one piece, however slowly its client reads.
 void WebListener::Loop::writeNextPiece(Connection* c) {
-  c->head = std::string();
-  c->body = std::string();
   bool more = true;
   try {
     do {
@@ -488,13 +486,13 @@ void WebListener::Loop::onWritten(Connection* c, int status) {
     close(c);
     return;
   }
+  c->head = std::string();
+  c->body = std::string();
   if (c->body_stream) {
     writeNextPiece(c);
     return;
   }
   c->phase = Connection::Phase::kLingering;
-  c->head = std::string();
-  c->body = std::string();
   c->piece = std::string();
   int rc = uv_shutdown(&c->shutdown, c->stream(), [](uv_shutdown_t* s, int result) {
     auto* conn = static_cast<Connection*>(s->data);
