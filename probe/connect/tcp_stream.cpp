@@ -1,5 +1,7 @@
 #include "probe/connect/tcp_stream.h"
 
+#include <sys/socket.h>
+
 #include <array>
 #include <memory>
 
@@ -23,6 +25,21 @@ struct WriteRequest {
 }  // namespace
 
 TcpStream::TcpStream(uv_loop_t* loop) : loop_(loop) {}
+
+// A stream is destroyed once its exchange has been judged (or abandoned: timeout, shutdown), so
+// nothing more is owed to the peer. An orderly close would cost a FIN and its ACK, and leave the
+// connection in TIME_WAIT for 60 s on whichever side closed first: the backend's, for a server
+// that closes after answering (nginx: ~100,000 such sockets at 2,000 probes/s), or the
+// exporter's, for one that keeps the connection open, where the ephemeral ports to one
+// address:port then run out at ~470 probes/s. SO_LINGER 0 makes close() send a reset and free
+// the connection at once, as HAProxy's health checks and kubelet's probes do.
+TcpStream::~TcpStream() {
+  uv_os_fd_t fd = -1;
+  if (tcp_.ok() && uv_fileno(tcp_.base(), &fd) == 0) {
+    const linger reset_on_close{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset_on_close, sizeof reset_on_close);
+  }
+}
 
 int TcpStream::connect(const std::string& address, int port, Connected connected) {
   sockaddr_storage addr{};

@@ -17,7 +17,8 @@ class TcpStream final : public Stream {
   using Connected = std::function<void(int status)>;
 
   explicit TcpStream(uv_loop_t* loop);
-  ~TcpStream() override = default;
+  // Closes the connection with a reset (RST), not FIN: see the definition.
+  ~TcpStream() override;
   TcpStream(const TcpStream&) = delete;
   TcpStream& operator=(const TcpStream&) = delete;
 

@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <optional>
@@ -19,11 +20,16 @@
 namespace bhe {
 namespace {
 
+// How the client's close looked from the peer: its next read after the reply.
+enum class ClientClose { kNotSeen, kFin, kReset };
+
 // A listener on 127.0.0.1 that accepts one connection, waits a little (so that a large write
-// fills the client's socket buffer), reads `expect` bytes, answers `reply` and closes.
+// fills the client's socket buffer), reads `expect` bytes, answers `reply`, and then closes, or,
+// with `wait_for_client`, first reads on until the client closes and notes how it did.
 class Peer {
  public:
-  Peer(std::size_t expect, std::string reply) : expect_(expect), reply_(std::move(reply)) {
+  Peer(std::size_t expect, std::string reply, bool wait_for_client = false)
+      : expect_(expect), reply_(std::move(reply)), wait_for_client_(wait_for_client) {
     listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -48,6 +54,10 @@ class Peer {
     thread_.join();
     return received_;
   }
+  ClientClose clientClose() {
+    received();
+    return client_close_;
+  }
 
  private:
   static void limitWaits(int fd) {
@@ -71,11 +81,19 @@ class Peer {
       received_.append(buf, static_cast<std::size_t>(n));
     }
     (void)!::write(fd, reply_.data(), reply_.size());
+    if (wait_for_client_) {
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      client_close_ = n == 0                         ? ClientClose::kFin
+                      : n < 0 && errno == ECONNRESET ? ClientClose::kReset
+                                                     : ClientClose::kNotSeen;
+    }
     ::close(fd);
   }
 
   std::size_t expect_;
   std::string reply_;
+  bool wait_for_client_;
+  ClientClose client_close_ = ClientClose::kNotSeen;
   int listener_ = -1;
   int port_ = 0;
   std::string received_;
@@ -156,6 +174,33 @@ TEST_F(TcpStreamTest, AWriteLargerThanTheSocketBufferArrivesWholeAndInOrder) {
   EXPECT_EQ(e.peer_received.size(), payload.size());
   EXPECT_TRUE(e.peer_received == payload);
   EXPECT_EQ(e.client_received, "ok");
+}
+
+TEST_F(TcpStreamTest, AStreamIsClosedWithAResetSoThatNeitherSideKeepsTheConnectionInTimeWait) {
+  // The peer answers and keeps the connection open, as a keep-alive server does: an orderly close
+  // would reach it as end of file (and leave the client's side in TIME_WAIT).
+  const std::string request = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+  const std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  Peer peer(request.size(), reply, /*wait_for_client=*/true);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Collect collect;
+  {
+    TcpStream stream(&loop);
+    int connected = 1;
+    ASSERT_EQ(stream.connect("127.0.0.1", peer.port(), [&](int status) { connected = status; }), 0);
+    while (connected == 1 && uv_run(&loop, UV_RUN_ONCE) != 0) {
+    }
+    ASSERT_EQ(connected, 0);
+    stream.read(&collect);
+    stream.write(request);
+    while (collect.data.size() < reply.size() && !collect.end && uv_run(&loop, UV_RUN_ONCE) != 0) {
+    }
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);  // the handle's close
+  uv_loop_close(&loop);
+  EXPECT_EQ(collect.data, reply);
+  EXPECT_EQ(peer.clientClose(), ClientClose::kReset);
 }
 
 }  // namespace
