@@ -7,7 +7,7 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <tuple>
+#include <string_view>
 #include <vector>
 
 #include "common/version.h"
@@ -220,13 +220,24 @@ const TargetFamily kTargetFamilies[] = {
 void writePoolServers(const StatusSnapshot& targets, Exposition& out) {
   out.family("backend_health_pool_servers", "Servers of each pool and settings, by health state.",
              "gauge");
-  std::map<std::tuple<std::string, std::string>, std::array<int, 3>> per_pool;
+  // Views into the snapshot's targets, which outlive this call. Targets come in config order,
+  // a pool's settings together, so one lookup per run of equal keys counts them all: a lookup
+  // per target (two string copies, a dozen string comparisons) was a tenth of a 10,000-server
+  // scrape.
+  using PoolKey = std::pair<std::string_view, std::string_view>;
+  std::map<PoolKey, std::array<int, 3>> per_pool;
+  std::array<int, 3>* counts_of_run = nullptr;
+  PoolKey run_key;
   for (const auto& t : targets) {
-    per_pool[{t->key().pool, t->key().settings}][static_cast<int>(t->state)]++;
+    const PoolKey key{t->key().pool, t->key().settings};
+    if (counts_of_run == nullptr || key != run_key) {
+      counts_of_run = &per_pool[key];
+      run_key = key;
+    }
+    (*counts_of_run)[static_cast<int>(t->state)]++;
   }
   for (const auto& [key, counts] : per_pool) {
-    const RenderedLabels labels =
-        escapedLabels({{"pool", std::get<0>(key)}, {"settings", std::get<1>(key)}});
+    const RenderedLabels labels = escapedLabels({{"pool", key.first}, {"settings", key.second}});
     for (HealthState s : kAllStates) {
       out.series(labels, {{"state", stateLabel(s)}}, counts[static_cast<int>(s)]);
     }

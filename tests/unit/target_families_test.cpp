@@ -3,6 +3,10 @@
 // a draining FQDN server of two addresses), and /probe's subset without the schedule's families.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <string>
+#include <tuple>
+
 #include "exporter/metrics.h"
 
 namespace bhe {
@@ -180,6 +184,40 @@ TEST(TargetFamilies, EveryFamilyWithTheSeriesOfEachKindOfTarget) {
   line(pool, R"(pool="web",settings="http",state="unhealthy")", "1");
   line(pool, R"(pool="web",settings="http",state="unknown")", "1");
   EXPECT_EQ(text, expected);
+}
+
+TEST(TargetFamilies, PoolServersCountEachPoolAndSettingsOnceInNameOrderWhereverItsServersStand) {
+  // Runs of one (pool, settings), split apart and out of name order: as after a reload, before
+  // the board's next sort.
+  StatusSnapshot targets;
+  auto add = [&](const char* pool, const char* settings, HealthState state) {
+    auto s = status("10.0.0." + std::to_string(targets.size() + 1), targets.size());
+    std::const_pointer_cast<ProbeTarget>(s->target)->key.pool = pool;
+    std::const_pointer_cast<ProbeTarget>(s->target)->key.settings = settings;
+    s->state = state;
+    targets.push_back(s);
+  };
+  add("web", "http", HealthState::kHealthy);
+  add("web", "http", HealthState::kHealthy);
+  add("api", "tls", HealthState::kUnhealthy);
+  add("web", "http", HealthState::kUnknown);
+  add("api", "http", HealthState::kHealthy);
+  add("api", "tls", HealthState::kUnhealthy);
+  std::string text;
+  writeTargetFamilies(targets, text);
+  const std::string name = "backend_health_pool_servers";
+  const auto begin = text.find('\n', text.find("# TYPE " + name)) + 1;
+  std::string expected;
+  for (const auto& [pool, settings, counts] : {std::tuple{"api", "http", std::array{1, 0, 0}},
+                                               {"api", "tls", std::array{0, 2, 0}},
+                                               {"web", "http", std::array{2, 0, 1}}}) {
+    const char* states[] = {"healthy", "unhealthy", "unknown"};
+    for (int i = 0; i < 3; ++i) {
+      expected += name + "{pool=\"" + pool + "\",settings=\"" + settings + "\",state=\"" +
+                  states[i] + "\"} " + std::to_string(counts[i]) + "\n";
+    }
+  }
+  EXPECT_EQ(text.substr(begin), expected);
 }
 
 TEST(TargetFamilies, ProbeOutputLeavesOutTheSchedulesFamilies) {
