@@ -32,7 +32,8 @@ TcpStream::TcpStream(uv_loop_t* loop) : loop_(loop) {}
 // that closes after answering (nginx: ~100,000 such sockets at 2,000 probes/s), or the
 // exporter's, for one that keeps the connection open, where the ephemeral ports to one
 // address:port then run out at ~470 probes/s. SO_LINGER 0 makes close() send a reset and free
-// the connection at once, as HAProxy's health checks and kubelet's probes do.
+// the connection at once, as HAProxy's health checks do (kubelet sets SO_LINGER on its probes'
+// sockets for the same reason).
 TcpStream::~TcpStream() {
   uv_os_fd_t fd = -1;
   if (tcp_.ok() && uv_fileno(tcp_.base(), &fd) == 0) {
