@@ -19,6 +19,21 @@ _SUCCESS, _FAILURE = 0, 1
 _SKIPPED, _ERRORS = 0, 1
 
 
+def _dechunked(body):
+    """The data of a complete chunked body. Go's HTTP server frames a response larger than its
+    2,048-byte buffer as chunks, and blackbox's is ~2,070 bytes: the cut falls near its last
+    lines, sometimes inside `probe_success 1`, which read as framed was then a failed probe."""
+    data = bytearray()
+    at = 0
+    while True:
+        line_end = body.index(b"\r\n", at)
+        size = int(body[at:line_end].split(b";")[0], 16)
+        if size == 0:
+            return bytes(data)
+        data += body[line_end + 2:line_end + 2 + size]
+        at = line_end + 2 + size + 2
+
+
 class _Connection(asyncio.Protocol):
     def __init__(self, driver):
         self.driver = driver
@@ -64,7 +79,10 @@ class _Connection(asyncio.Protocol):
         else:
             return  # no framing: wait for the close
         target, self.target = self.target, None
-        self.driver.completed(target, b"\nprobe_success 1\n" in self.buffer, self)
+        body = bytes(self.buffer[self.body_start:])
+        if self.chunked:
+            body = _dechunked(body)
+        self.driver.completed(target, b"\nprobe_success 1\n" in b"\n" + body, self)
 
     def connection_lost(self, exc):
         self.driver.lost(self)
