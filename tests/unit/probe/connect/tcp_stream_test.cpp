@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <thread>
@@ -43,23 +44,28 @@ class Peer {
     thread_ = std::thread([this] { serve(); });
   }
   ~Peer() {
-    if (thread_.joinable()) {
-      thread_.join();
-    }
+    finish();
     ::close(listener_);
   }
   int port() const { return port_; }
-  // What it read; waits until it is done.
+  // What it read, and how the client's close looked (with `wait_for_client`); both wait until
+  // the peer is done.
   std::string received() {
-    thread_.join();
+    finish();
     return received_;
   }
   ClientClose clientClose() {
-    received();
+    finish();
     return client_close_;
   }
 
  private:
+  void finish() {
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+
   static void limitWaits(int fd) {
     timeval ten_seconds{10, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ten_seconds, sizeof ten_seconds);
@@ -112,16 +118,19 @@ struct Exchange {
   std::string peer_received;
   std::string client_received;
   std::optional<StreamEnd::Kind> client_end;
+  ClientClose peer_saw = ClientClose::kNotSeen;
 };
 
 // Connects to a fresh peer, writes `payload`, and runs the loop until the peer has answered and
-// closed.
-Exchange roundTrip(const std::string& payload, const std::string& reply) {
+// closed, or, for a peer that waits for the client, until the whole reply is in; then closes.
+Exchange roundTrip(const std::string& payload, const std::string& reply,
+                   bool peer_waits_for_client = false) {
   Exchange out;
   uv_loop_t loop;
   uv_loop_init(&loop);
-  Peer peer(payload.size(), reply);
+  Peer peer(payload.size(), reply, peer_waits_for_client);
   Collect collect;
+  const std::size_t enough = peer_waits_for_client ? reply.size() : SIZE_MAX;
   {
     TcpStream stream(&loop);
     int connected = 1;
@@ -132,13 +141,14 @@ Exchange roundTrip(const std::string& payload, const std::string& reply) {
     if (connected == 0) {
       stream.read(&collect);
       stream.write(payload);
-      while (!collect.end && uv_run(&loop, UV_RUN_ONCE) != 0) {
+      while (!collect.end && collect.data.size() < enough && uv_run(&loop, UV_RUN_ONCE) != 0) {
       }
     }
   }
   uv_run(&loop, UV_RUN_DEFAULT);  // the handle's close
   uv_loop_close(&loop);
   out.peer_received = peer.received();
+  out.peer_saw = peer.clientClose();
   out.client_received = collect.data;
   out.client_end = collect.end;
   return out;
@@ -181,26 +191,10 @@ TEST_F(TcpStreamTest, AStreamIsClosedWithAResetSoThatNeitherSideKeepsTheConnecti
   // would reach it as end of file (and leave the client's side in TIME_WAIT).
   const std::string request = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
   const std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
-  Peer peer(request.size(), reply, /*wait_for_client=*/true);
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  Collect collect;
-  {
-    TcpStream stream(&loop);
-    int connected = 1;
-    ASSERT_EQ(stream.connect("127.0.0.1", peer.port(), [&](int status) { connected = status; }), 0);
-    while (connected == 1 && uv_run(&loop, UV_RUN_ONCE) != 0) {
-    }
-    ASSERT_EQ(connected, 0);
-    stream.read(&collect);
-    stream.write(request);
-    while (collect.data.size() < reply.size() && !collect.end && uv_run(&loop, UV_RUN_ONCE) != 0) {
-    }
-  }
-  uv_run(&loop, UV_RUN_DEFAULT);  // the handle's close
-  uv_loop_close(&loop);
-  EXPECT_EQ(collect.data, reply);
-  EXPECT_EQ(peer.clientClose(), ClientClose::kReset);
+  Exchange e = roundTrip(request, reply, /*peer_waits_for_client=*/true);
+  EXPECT_EQ(e.peer_received, request);
+  EXPECT_EQ(e.client_received, reply);
+  EXPECT_EQ(e.peer_saw, ClientClose::kReset);
 }
 
 }  // namespace
