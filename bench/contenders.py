@@ -92,6 +92,7 @@ class Figure:
     unexpected: int  # probes whose outcome was not the one their backend implies
     waited_s: float = 0.0  # runnable but waiting for a CPU (the machine's other load)
     runs: int = 0  # times its threads were put on a CPU (wake-ups, preemptions)
+    segments: int = 0  # TCP segments sent in the namespace (every side's) over the CPU window
     notes: list = field(default_factory=list)
     lag_p50_s: Optional[float] = None
     lag_p99_s: Optional[float] = None
@@ -113,6 +114,12 @@ class Figure:
         if self.done == 0:
             return math.nan
         return self.runs / (self.rate * self.cpu_window_s)  # over the CPU window, as CPU is
+
+    @property
+    def segments_per_probe(self):
+        if self.done == 0:
+            return math.nan
+        return self.segments / (self.rate * self.cpu_window_s)
 
     @property
     def us_per_probe(self):
@@ -147,6 +154,15 @@ def sched_stats(pids):
             except (OSError, IndexError, ValueError):  # the thread just exited
                 pass
     return waited / 1e9, runs
+
+
+def tcp_segments():
+    """TCP segments sent so far in this network namespace (OutSegs of /proc/net/snmp). Every
+    peer is on its loopback, so this counts each segment once, whichever side sent it: the
+    contender's, nginx's, and the benchmark's own requests to the contender."""
+    with open("/proc/net/snmp") as f:
+        tcp = [line.split() for line in f if line.startswith("Tcp:")]
+    return int(tcp[1][tcp[0].index("OutSegs")])
 
 
 def _sleep_until(deadline):
@@ -314,6 +330,7 @@ def measure_ours(workload, env, label="ours"):
         first = _Scrape(exporter.port)
         tls_start = _tls_log_size(env)
         cpu0, (waited0, runs0) = cpu_seconds([pid]), sched_stats([pid])
+        segments0 = tcp_segments()
         cpu_t0 = time.monotonic()
         profiler = Profiler(env, pid, f"{workload.key}-{label}") if env.profile_dir else None
         end = first.started + workload.window_s
@@ -326,6 +343,7 @@ def measure_ours(workload, env, label="ours"):
                 due = max(due + workload.scrape_every_s, time.monotonic())
         _sleep_until(end)
         cpu1, (waited1, runs1) = cpu_seconds([pid]), sched_stats([pid])
+        segments1 = tcp_segments()
         cpu_t1 = time.monotonic()
         tls_end = _tls_log_size(env)
         last = _Scrape(exporter.port)
@@ -350,6 +368,7 @@ def measure_ours(workload, env, label="ours"):
         contender=label, scheduled_rate=workload.rate, window_s=last.started - first.started,
         cpu_window_s=cpu_t1 - cpu_t0, done=int(done), cpu_s=cpu1 - cpu0, peak_rss_kib=peak,
         unexpected=int(unexpected), waited_s=waited1 - waited0, runs=runs1 - runs0,
+        segments=segments1 - segments0,
         lag_p50_s=last.lag(0.5),
         lag_p99_s=last.lag(0.99),
         lag_p99_max_s=max(p99s) if p99s else None,
@@ -415,11 +434,13 @@ def measure_blackbox(workload, env):
         tls_start = _tls_log_size(env)
         cpu0, driver_cpu0 = cpu_seconds([proc.pid]), cpu_seconds(driver.pids())
         waited0, runs0 = sched_stats([proc.pid])
+        segments0 = tcp_segments()
         t0 = time.monotonic()
         time.sleep(workload.reference_window_s)
         c1 = driver.counts()
         cpu1, driver_cpu1 = cpu_seconds([proc.pid]), cpu_seconds(driver.pids())
         waited1, runs1 = sched_stats([proc.pid])
+        segments1 = tcp_segments()
         t1 = time.monotonic()
         tls_end = _tls_log_size(env)
         peak = peak_rss_kib(proc.pid)
@@ -442,6 +463,7 @@ def measure_blackbox(workload, env):
     figure = Figure(contender="blackbox", scheduled_rate=workload.rate, window_s=t1 - t0,
                     cpu_window_s=t1 - t0, done=done, cpu_s=cpu1 - cpu0, peak_rss_kib=peak,
                     unexpected=unexpected, waited_s=waited1 - waited0, runs=runs1 - runs0,
+                    segments=segments1 - segments0,
                     tls=backends.read_tls_log(env.tls_log, tls_start, tls_end)
                     if workload.tls else {})
     skipped = c1["skipped"] - c0["skipped"]
@@ -502,9 +524,11 @@ def measure_wrk(workload, env, warmup_s=2.0):
             requests0 = backends.nginx_requests()
             tls_start = _tls_log_size(env)
             cpu0, (waited0, runs0) = cpu_seconds([proc.pid]), sched_stats([proc.pid])
+            segments0 = tcp_segments()
             t0 = time.monotonic()
             time.sleep(workload.reference_window_s)
             cpu1, (waited1, runs1) = cpu_seconds([proc.pid]), sched_stats([proc.pid])
+            segments1 = tcp_segments()
             t1 = time.monotonic()
             requests1 = backends.nginx_requests()
             tls_end = _tls_log_size(env)
@@ -525,7 +549,8 @@ def measure_wrk(workload, env, warmup_s=2.0):
     figure = Figure(contender="wrk", scheduled_rate=workload.rate, window_s=t1 - t0,
                     cpu_window_s=t1 - t0, done=requests1 - requests0, cpu_s=cpu1 - cpu0,
                     peak_rss_kib=peak, unexpected=errors, waited_s=waited1 - waited0,
-                    runs=runs1 - runs0, tls=backends.read_tls_log(env.tls_log, tls_start, tls_end)
+                    runs=runs1 - runs0, segments=segments1 - segments0,
+                    tls=backends.read_tls_log(env.tls_log, tls_start, tls_end)
                     if workload.tls else {})
     rate = _WRK_RATE.search(output)
     figure.notes.append(f"-t1 -c{connections}, {delay_ms} ms delay per request, "

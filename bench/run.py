@@ -264,7 +264,7 @@ def header(args, started, tools):
 
 
 COLUMNS = (f"  {'contender':<9} {'sched/s':>8} {'done/s':>8} {'CPU/probe':>11} {'cores':>6} "
-           f"{'waited':>6} {'runs':>5} "
+           f"{'waited':>6} {'runs':>5} {'segs':>5} "
            f"{'peak RSS':>9} {'lag p50/p99':>13} {'scrape med/max':>15} {'size':>9} "
            f"{'x wrk':>6} {'bb/ours':>7} {'bad':>5}")
 
@@ -294,10 +294,13 @@ def row(name, figure, figures):
     if name == "ours" and "blackbox" in figures:
         bb_over = _times(_over(figures['blackbox'].us_per_probe, figure.us_per_probe), 1)
     cpu = "-" if math.isnan(figure.us_per_probe) else f"{figure.us_per_probe:.1f} µs"
+    segments = figure.segments_per_probe
+    segments = "-" if math.isnan(segments) else f"{segments:.1f}"
     return (f"  {name:<9} {figure.scheduled_rate:>8.0f} {figure.rate:>8.0f} "
             f"{cpu:>11} {figure.cores:>6.3f} "
             f"{figure.waited_s / figure.cpu_window_s:>6.2f} "
             f"{'-' if math.isnan(figure.runs_per_probe) else f'{figure.runs_per_probe:.2f}':>5} "
+            f"{segments:>5} "
             f"{figure.peak_rss_kib / MIB:>5.1f} MiB {lag:>13} {scrape:>15} "
             f"{_fmt_bytes(figure.scrape_bytes):>9} {vs_wrk:>6} {bb_over:>7} "
             f"{figure.unexpected:>5}")
@@ -360,6 +363,8 @@ cores = CPU seconds per second; waited = seconds per second its threads were run
 no CPU (schedstat): load from elsewhere on the machine; when it nears `cores` the contender was
 starved, and its rate, failures and lag describe the machine more than the contender;
 runs = times its threads were put on a CPU (schedstat) per completed probe: its wake-ups;
+segs = TCP segments per completed probe, counted in the namespace (OutSegs of /proc/net/snmp,
+every side's: the contender's, nginx's, and the benchmark's requests to the contender);
 peak RSS = VmHWM of the process (it starts with the workload); lag = the p50/p99 of
 backend_health_exporter_schedule_lag_seconds (last minute) at the end of the window;
 scrape = ours' /metrics response time, median/max (the two scrapes at the window's ends, or

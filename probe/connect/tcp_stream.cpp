@@ -1,5 +1,7 @@
 #include "probe/connect/tcp_stream.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -66,6 +68,14 @@ int TcpStream::connect(const std::string& address, int port, Connected connected
     return UV_EMFILE;
   }
   uv_tcp_nodelay(tcp_.get(), 1);
+  // The client speaks first (a request, a ClientHello) the moment the connection is up, so the
+  // handshake's last ACK can travel with those bytes: on a client socket TCP_DEFER_ACCEPT makes
+  // Linux hold that ACK (for at most 200 ms) until the first write carries it. The backend then
+  // learns of the connection and its request at once: one wake-up of it instead of two, and on
+  // loopback 7 segments per exchange instead of 9 (its answer also acknowledges the request).
+  const int carry_ack_with_request = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &carry_ack_with_request,
+               sizeof carry_ack_with_request);
   connected_ = std::move(connected);
   // The request is freed by its callback, which libuv always runs: with UV_ECANCELED when the
   // stream is closed first (the handle's data is then null).

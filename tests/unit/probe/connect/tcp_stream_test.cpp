@@ -1,11 +1,13 @@
 // TcpStream against a real loopback peer: what it writes arrives whole and in order, both a
 // request the kernel takes at once and one far larger than the socket buffer (written in part at
-// once, the rest queued), and what the peer sends back reaches the receiver.
+// once, the rest queued), and what the peer sends back reaches the receiver; the connection opens
+// with the first write and closes with a reset.
 #include "probe/connect/tcp_stream.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -195,6 +197,55 @@ TEST_F(TcpStreamTest, AStreamIsClosedWithAResetSoThatNeitherSideKeepsTheConnecti
   EXPECT_EQ(e.peer_received, request);
   EXPECT_EQ(e.client_received, reply);
   EXPECT_EQ(e.peer_saw, ClientClose::kReset);
+}
+
+TEST_F(TcpStreamTest, TheHandshakesLastAckTravelsWithTheFirstWriteSoThePeerSeesBothAtOnce) {
+  // A listener's accept queue fills when the handshake's last ACK arrives. Held for the request,
+  // the ACK comes with it: connected on the client's side, nothing to accept yet on the peer's;
+  // once written, the connection and its request are there together.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  const std::string request = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  std::string peer_read;
+  {
+    TcpStream stream(&loop);
+    int connected = 1;
+    ASSERT_EQ(stream.connect("127.0.0.1", ntohs(addr.sin_port), [&](int s) { connected = s; }), 0);
+    while (connected == 1 && uv_run(&loop, UV_RUN_ONCE) != 0) {
+    }
+    const auto connected_at = std::chrono::steady_clock::now();
+    ASSERT_EQ(connected, 0);
+    pollfd incoming{listener, POLLIN, 0};
+    const int ready_before_write = ::poll(&incoming, 1, 20);
+    // The kernel sends a held ACK on its own after 200 ms: a test thread starved that long
+    // cannot tell.
+    if (std::chrono::steady_clock::now() - connected_at < std::chrono::milliseconds(150)) {
+      EXPECT_EQ(ready_before_write, 0) << "the peer could accept before the client wrote";
+    }
+    stream.write(request);
+    ASSERT_EQ(::poll(&incoming, 1, 10000), 1);
+    const int fd = ::accept(listener, nullptr, nullptr);
+    ASSERT_GE(fd, 0);
+    char buf[256];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);  // already there
+    if (n > 0) {
+      peer_read.assign(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  ::close(listener);
+  EXPECT_EQ(peer_read, request);
 }
 
 }  // namespace
