@@ -253,10 +253,6 @@ void writePoolServers(const StatusSnapshot& targets, Exposition& out) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // A row reads four objects of its target (the status, the target, the last probe, the first
 // member), each a cache miss away in a scrape of thousands of servers: waiting for them one
 // after another was most of the time rows took. The status of a target a few rows ahead is
