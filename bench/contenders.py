@@ -109,17 +109,19 @@ class Figure:
     def cores(self):
         return self.cpu_s / self.cpu_window_s
 
-    @property
-    def runs_per_probe(self):
+    def _per_probe(self, count):
+        """`count`, read over the CPU window as CPU is, per probe completed in that window."""
         if self.done == 0:
             return math.nan
-        return self.runs / (self.rate * self.cpu_window_s)  # over the CPU window, as CPU is
+        return count / (self.rate * self.cpu_window_s)
+
+    @property
+    def runs_per_probe(self):
+        return self._per_probe(self.runs)
 
     @property
     def segments_per_probe(self):
-        if self.done == 0:
-            return math.nan
-        return self.segments / (self.rate * self.cpu_window_s)
+        return self._per_probe(self.segments)
 
     @property
     def us_per_probe(self):

@@ -26,6 +26,33 @@ namespace {
 // How the client's close looked from the peer: its next read after the reply.
 enum class ClientClose { kNotSeen, kFin, kReset };
 
+// A socket listening on 127.0.0.1 at a port of the kernel's choosing, which goes to `port`.
+int listenOnLoopback(int& port) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  EXPECT_EQ(::listen(listener, 1), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  port = ntohs(addr.sin_port);
+  return listener;
+}
+
+// Connects `stream` to 127.0.0.1:port and runs `loop` until the connect has an outcome: 0 when
+// connected, else the libuv error.
+int connectOnLoop(TcpStream& stream, uv_loop_t* loop, int port) {
+  int connected = 1;
+  const int rc = stream.connect("127.0.0.1", port, [&](int status) { connected = status; });
+  if (rc != 0) {
+    return rc;
+  }
+  while (connected == 1 && uv_run(loop, UV_RUN_ONCE) != 0) {
+  }
+  return connected;
+}
+
 // A listener on 127.0.0.1 that accepts one connection, waits a little (so that a large write
 // fills the client's socket buffer), reads `expect` bytes, answers `reply`, and then closes, or,
 // with `wait_for_client`, first reads on until the client closes and notes how it did.
@@ -33,16 +60,8 @@ class Peer {
  public:
   Peer(std::size_t expect, std::string reply, bool wait_for_client = false)
       : expect_(expect), reply_(std::move(reply)), wait_for_client_(wait_for_client) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(listener_, 1), 0);
+    listener_ = listenOnLoopback(port_);
     limitWaits(listener_);  // accept() too: a client that never comes fails the test, no hang
-    socklen_t len = sizeof addr;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
     thread_ = std::thread([this] { serve(); });
   }
   ~Peer() {
@@ -135,10 +154,7 @@ Exchange roundTrip(const std::string& payload, const std::string& reply,
   const std::size_t enough = peer_waits_for_client ? reply.size() : SIZE_MAX;
   {
     TcpStream stream(&loop);
-    int connected = 1;
-    EXPECT_EQ(stream.connect("127.0.0.1", peer.port(), [&](int status) { connected = status; }), 0);
-    while (connected == 1 && uv_run(&loop, UV_RUN_ONCE) != 0) {
-    }
+    const int connected = connectOnLoop(stream, &loop, peer.port());
     EXPECT_EQ(connected, 0);
     if (connected == 0) {
       stream.read(&collect);
@@ -203,14 +219,8 @@ TEST_F(TcpStreamTest, TheHandshakesLastAckTravelsWithTheFirstWriteSoThePeerSeesB
   // A listener's accept queue fills when the handshake's last ACK arrives. Held for the request,
   // the ACK comes with it: connected on the client's side, nothing to accept yet on the peer's;
   // once written, the connection and its request are there together.
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(listener, 1), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = 0;
+  const int listener = listenOnLoopback(port);
 
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -218,12 +228,8 @@ TEST_F(TcpStreamTest, TheHandshakesLastAckTravelsWithTheFirstWriteSoThePeerSeesB
   std::string peer_read;
   {
     TcpStream stream(&loop);
-    int connected = 1;
-    ASSERT_EQ(stream.connect("127.0.0.1", ntohs(addr.sin_port), [&](int s) { connected = s; }), 0);
-    while (connected == 1 && uv_run(&loop, UV_RUN_ONCE) != 0) {
-    }
+    ASSERT_EQ(connectOnLoop(stream, &loop, port), 0);
     const auto connected_at = std::chrono::steady_clock::now();
-    ASSERT_EQ(connected, 0);
     pollfd incoming{listener, POLLIN, 0};
     const int ready_before_write = ::poll(&incoming, 1, 20);
     // The kernel sends a held ACK on its own after 200 ms: a test thread starved that long
