@@ -9,7 +9,10 @@ the process's life, which started with this workload).
 - blackbox: blackbox_exporter driven like Prometheus drives it (prometheus_driver.py);
   probes are the /probe answers the driver received.
 - wrk: the bare client, one new connection (and for HTTPS one full handshake) per request,
-  paced to about the workload's rate; requests are counted by nginx (stub_status)."""
+  paced to about the workload's rate; requests are counted by nginx (stub_status).
+- floor (plain HTTP only): bench/floor_client.c, the least a process can do per probe (blocking,
+  one connection at a time, the exporter's socket options and request, no event loop): what the
+  kernel's TCP costs on this machine. Requests are counted by nginx."""
 
 import http.client
 import math
@@ -75,6 +78,7 @@ class Environment:
     tls_log: str
     blackbox: str
     wrk: str
+    floor_client: str  # the compiled bench/floor_client.c
     profile_dir: Optional[str] = None
     baseline: Optional[str] = None  # another exporter binary, measured as "baseline"
     contenders: Optional[list] = None  # only these (None: every contender)
@@ -561,10 +565,59 @@ def measure_wrk(workload, env, warmup_s=2.0):
     return figure
 
 
+# --- floor --------------------------------------------------------------------------------------
+
+def build_floor_client(cc, workdir):
+    out = os.path.join(workdir, "floor_client")
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "floor_client.c")
+    subprocess.run([cc, "-O2", "-Wall", "-Wextra", "-Werror", "-o", out, source], check=True)
+    return out
+
+
+def measure_floor(workload, env, warmup_s=2.0):
+    addresses = [a for g in workload.groups for a in g.addresses]
+    duration = warmup_s + workload.reference_window_s + 1
+    proc = subprocess.Popen([env.floor_client, str(backends.HTTP_PORT), f"{workload.rate:g}",
+                             f"{duration:g}"] + addresses,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(warmup_s)
+        if proc.poll() is not None:
+            fail(f"floor_client exited with {proc.returncode}: {proc.stdout.read()!r}")
+        requests0 = backends.nginx_requests()
+        cpu0, (waited0, runs0) = cpu_seconds([proc.pid]), sched_stats([proc.pid])
+        segments0 = tcp_segments()
+        t0 = time.monotonic()
+        time.sleep(workload.reference_window_s)
+        cpu1, (waited1, runs1) = cpu_seconds([proc.pid]), sched_stats([proc.pid])
+        segments1 = tcp_segments()
+        t1 = time.monotonic()
+        requests1 = backends.nginx_requests()
+        peak = peak_rss_kib(proc.pid)
+        output, _ = proc.communicate(timeout=duration + 30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    output = output.decode("utf-8", "replace").strip()
+    counts = re.fullmatch(r"done (\d+) failed (\d+)", output)
+    if proc.returncode != 0 or not counts:
+        fail(f"floor_client exited with {proc.returncode}: {output}")
+    figure = Figure(contender="floor", scheduled_rate=workload.rate, window_s=t1 - t0,
+                    cpu_window_s=t1 - t0, done=requests1 - requests0, cpu_s=cpu1 - cpu0,
+                    peak_rss_kib=peak, unexpected=int(counts.group(2)),
+                    waited_s=waited1 - waited0, runs=runs1 - runs0,
+                    segments=segments1 - segments0)
+    figure.notes.append(f"blocking, one connection at a time, in batches every 10 ms; {output} "
+                        f"over {duration:g} s")
+    return figure
+
+
 CONTENDERS = {
     "ours": measure_ours,
     "blackbox": measure_blackbox,
     "wrk": measure_wrk,
+    "floor": measure_floor,
 }
 
 
@@ -583,6 +636,7 @@ CONTENDERS["baseline"] = measure_baseline
 
 def contenders_of(workload, env):
     names = (["baseline"] if env.baseline else []) + ["ours", "blackbox"] + (
-        ["wrk"] if workload.bare_client else [])
+        ["wrk"] if workload.bare_client else []) + (
+        ["floor"] if workload.bare_client and not workload.tls else [])
     return [name for name in names if env.contenders is None or name in env.contenders]
 

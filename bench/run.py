@@ -38,7 +38,7 @@ from harness import DnsServer, fail, in_private_netns, reexec_in_netns  # noqa: 
 import backends  # noqa: E402
 from backends import HANGING_PORT, HTTP_PORT, REFUSED_PORT, TLS_PORTS  # noqa: E402
 from contenders import (CONTENDERS, SUCCESS, Environment, Group, Workload,  # noqa: E402
-                        contenders_of)
+                        build_floor_client, contenders_of)
 
 MIB = 1024
 
@@ -338,6 +338,9 @@ def report(workload_list, results, head, loads):
             lines.append("  ours over baseline: CPU/probe " + _times(_over(
                 figures["ours"].us_per_probe, figures["baseline"].us_per_probe), 2) +
                 f", peak RSS {figures['ours'].peak_rss_kib / figures['baseline'].peak_rss_kib:.2f}x")
+        if "floor" in figures and "ours" in figures:
+            lines.append("  ours over floor: CPU/probe " + _times(_over(
+                figures["ours"].us_per_probe, figures["floor"].us_per_probe), 2))
         if workload.tls:
             lines.append(tls_summary(figures))
         for name, figure in figures.items():
@@ -369,6 +372,8 @@ peak RSS = VmHWM of the process (it starts with the workload); lag = the p50/p99
 backend_health_exporter_schedule_lag_seconds (last minute) at the end of the window;
 scrape = ours' /metrics response time, median/max (the two scrapes at the window's ends, or
 every scrape inside it) and the largest body; x wrk = CPU/probe over the bare client's;
+floor = bench/floor_client.c (plain HTTP only): blocking, one connection at a time, ours' socket
+options and request and nothing else, so its CPU/probe is what the kernel's TCP costs here;
 bb/ours = blackbox's CPU/probe over ours; bad = probes whose outcome was not the one their
 backend implies (a failed probe of a healthy server, or the reverse)."""
 
@@ -381,7 +386,8 @@ def find_tools(profile):
              "wrk": shutil.which("wrk"),
              "nginx": shutil.which("nginx") or (os.path.exists("/usr/sbin/nginx") and
                                                 "/usr/sbin/nginx"),
-             "openssl": shutil.which("openssl")}
+             "openssl": shutil.which("openssl"),
+             "cc": shutil.which("cc") or shutil.which("gcc")}
     if profile:
         tools["perf"] = shutil.which("perf")
     missing = [name for name, path in tools.items() if not path]
@@ -410,7 +416,7 @@ def parse_args():
                              "and report the median (default 1)")
     parser.add_argument("--contenders", default="",
                         help="comma-separated: measure only these of baseline, ours, blackbox, "
-                             "wrk (a diagnostic run; the ratios to the others are left out)")
+                             "wrk, floor (a diagnostic run; the ratios to the others are left out)")
     parser.add_argument("--results", default=os.path.join(HERE, "results"),
                         help="directory of the results file")
     args = parser.parse_args()
@@ -422,7 +428,7 @@ def parse_args():
         if not os.access(args.baseline, os.X_OK):
             fail(f"--baseline: {args.baseline} is not an executable exporter binary")
     args.contenders = [name for name in args.contenders.split(",") if name] or None
-    unknown = sorted(set(args.contenders or []) - {"baseline", "ours", "blackbox", "wrk"})
+    unknown = sorted(set(args.contenders or []) - {"baseline", "ours", "blackbox", "wrk", "floor"})
     if unknown:
         fail(f"--contenders: no contender {', '.join(unknown)}")
     if args.rounds < 1:
@@ -475,6 +481,7 @@ def main():
         dns = DnsServer({})
         env = Environment(workdir=workdir, chains=chains, dns_server=dns.address,
                           tls_log=tls_log, blackbox=tools["blackbox"], wrk=tools["wrk"],
+                          floor_client=build_floor_client(tools["cc"], workdir),
                           profile_dir=args.profile, baseline=args.baseline,
                           contenders=args.contenders)
         for workload in selected:
