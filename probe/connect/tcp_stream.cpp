@@ -92,27 +92,49 @@ int TcpStream::connect(const std::string& address, int port, Connected connected
   if (rc != 0) {
     delete req;
     connected_ = nullptr;
+    return rc;
   }
-  return rc;
+  // Armed together with the connect, reading costs no epoll_ctl of its own: libuv registers the
+  // socket once for both events and, when the connect completes, modifies it to EPOLLIN alone.
+  // Armed in the connect's callback, it would come after libuv had forgotten the registration
+  // (EPOLLOUT done, nothing left) and cost an EPOLL_CTL_ADD that fails with EEXIST before that
+  // EPOLL_CTL_MOD: one system call more per probe. Until read() names a receiver, nothing is
+  // taken from the socket.
+  startReading();
+  return 0;
 }
 
 void TcpStream::read(StreamReceiver* receiver) {
   receiver_ = receiver;
-  uv_read_start(
-      tcp_.stream(),
-      [](uv_handle_t*, std::size_t, uv_buf_t* buf) {
-        buf->base = read_buffer.data();
-        buf->len = read_buffer.size();
-      },
-      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-        if (auto* self = static_cast<TcpStream*>(s->data)) {
-          self->onRead(nread, buf);
-        }
-      });
+  if (!reading_) {
+    startReading();
+  }
+}
+
+void TcpStream::startReading() {
+  reading_ = uv_read_start(
+                 tcp_.stream(),
+                 [](uv_handle_t* h, std::size_t, uv_buf_t* buf) {
+                   const auto* self = static_cast<TcpStream*>(h->data);
+                   // No receiver yet: no buffer, so the bytes stay in the socket (UV_ENOBUFS).
+                   const bool wanted = self != nullptr && self->receiver_ != nullptr;
+                   buf->base = wanted ? read_buffer.data() : nullptr;
+                   buf->len = wanted ? read_buffer.size() : 0;
+                 },
+                 [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+                   if (auto* self = static_cast<TcpStream*>(s->data)) {
+                     self->onRead(nread, buf);
+                   }
+                 }) == 0;
 }
 
 void TcpStream::onRead(ssize_t nread, const uv_buf_t* buf) {
   if (ended_ || nread == 0) {
+    return;
+  }
+  if (receiver_ == nullptr) {  // the peer spoke first: read() takes it from the socket
+    uv_read_stop(tcp_.stream());
+    reading_ = false;
     return;
   }
   if (nread > 0) {

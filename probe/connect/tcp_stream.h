@@ -33,6 +33,7 @@ class TcpStream final : public Stream {
   void write(std::string bytes) override;
 
  private:
+  void startReading();
   void onRead(ssize_t nread, const uv_buf_t* buf);
   void end(const StreamEnd& end);
 
@@ -40,6 +41,7 @@ class TcpStream final : public Stream {
   UvHandle<uv_tcp_t> tcp_;  // from connect() on
   Connected connected_;
   StreamReceiver* receiver_ = nullptr;
+  bool reading_ = false;  // uv_read_start is in effect
   bool ended_ = false;
 };
 

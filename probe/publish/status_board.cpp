@@ -8,6 +8,16 @@ namespace bhe {
 void StatusBoard::onStatus(const std::shared_ptr<const TargetStatus>& status) {
   std::shared_ptr<const TargetStatus> replaced;  // released after the lock: it may be the last
   std::lock_guard lock(mutex_);
+  // Between changes of membership a target's entry sits at its config position, and statuses of
+  // one target share its ProbeTarget: found without hashing and comparing its key strings.
+  if (status->order < entries_.size()) {
+    auto& entry = entries_[status->order];
+    if (entry->target == status->target) {
+      in_order_ = in_order_ && entry->order == status->order;
+      replaced = std::exchange(entry, status);
+      return;
+    }
+  }
   const auto [at, added] = position_.try_emplace(status->key(), entries_.size());
   if (added) {
     in_order_ = in_order_ && (entries_.empty() || entries_.back()->order <= status->order);

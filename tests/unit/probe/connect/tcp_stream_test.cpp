@@ -1,7 +1,8 @@
 // TcpStream against a real loopback peer: what it writes arrives whole and in order, both a
 // request the kernel takes at once and one far larger than the socket buffer (written in part at
-// once, the rest queued), and what the peer sends back reaches the receiver; the connection opens
-// with the first write and closes with a reset.
+// once, the rest queued), and what the peer sends back reaches the receiver, also what it sent
+// before the receiver was named; the connection opens with the first write and closes with a
+// reset.
 #include "probe/connect/tcp_stream.h"
 
 #include <arpa/inet.h>
@@ -252,6 +253,47 @@ TEST_F(TcpStreamTest, TheHandshakesLastAckTravelsWithTheFirstWriteSoThePeerSeesB
   uv_loop_close(&loop);
   ::close(listener);
   EXPECT_EQ(peer_read, request);
+}
+
+TEST_F(TcpStreamTest, WhatThePeerSendsBeforeTheReceiverIsNamedIsDeliveredToIt) {
+  // Reading is armed with the connect, before anyone reads: bytes and the end of a peer that
+  // speaks first must wait in the socket for read(), not be taken and lost. The peer can accept
+  // once the kernel sends the held ACK on its own (200 ms, TCP_DEFER_ACCEPT); it greets, closes.
+  int port = 0;
+  const int listener = listenOnLoopback(port);
+  const std::string greeting = "220 hello, I speak first\r\n";
+  std::thread peer([&] {
+    pollfd incoming{listener, POLLIN, 0};
+    if (::poll(&incoming, 1, 10000) == 1) {
+      const int fd = ::accept(listener, nullptr, nullptr);
+      (void)!::write(fd, greeting.data(), greeting.size());
+      ::close(fd);
+    }
+  });
+
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Collect collect;
+  {
+    TcpStream stream(&loop);
+    ASSERT_EQ(connectOnLoop(stream, &loop, port), 0);
+    peer.join();      // greeted and closed: both are waiting at the client
+    uv_timer_t turn;  // the loop runs a while with the socket readable and no receiver
+    uv_timer_init(&loop, &turn);
+    uv_timer_start(
+        &turn, [](uv_timer_t*) {}, 50, 0);
+    uv_run(&loop, UV_RUN_ONCE);
+    uv_close(reinterpret_cast<uv_handle_t*>(&turn), nullptr);
+    EXPECT_TRUE(collect.data.empty());
+    stream.read(&collect);
+    while (!collect.end && uv_run(&loop, UV_RUN_ONCE) != 0) {
+    }
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  ::close(listener);
+  EXPECT_EQ(collect.data, greeting);
+  EXPECT_EQ(collect.end, StreamEnd::Kind::kEof);
 }
 
 }  // namespace

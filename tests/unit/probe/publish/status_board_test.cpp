@@ -11,15 +11,26 @@
 namespace bhe {
 namespace {
 
-std::shared_ptr<const TargetStatus> status(const std::string& server, std::size_t order,
+std::shared_ptr<const ProbeTarget> target(const std::string& server) {
+  auto t = std::make_shared<ProbeTarget>();
+  t->key = {"pool", "settings", server};
+  return t;
+}
+
+// A session publishes every status of its target with that one ProbeTarget; a reload may give
+// it a new one with the same key.
+std::shared_ptr<const TargetStatus> status(std::shared_ptr<const ProbeTarget> of, std::size_t order,
                                            std::uint64_t state_changes = 0) {
-  auto target = std::make_shared<ProbeTarget>();
-  target->key = {"pool", "settings", server};
   auto s = std::make_shared<TargetStatus>();
-  s->target = std::move(target);
+  s->target = std::move(of);
   s->order = order;
   s->state_changes = state_changes;  // tells one publication of a target from another
   return s;
+}
+
+std::shared_ptr<const TargetStatus> status(const std::string& server, std::size_t order,
+                                           std::uint64_t state_changes = 0) {
+  return status(target(server), order, state_changes);
 }
 
 std::vector<std::string> servers(const StatusSnapshot& snapshot) {
@@ -49,6 +60,31 @@ TEST(StatusBoard, ANewStatusReplacesItsTargetsEntryInPlace) {
   const auto snapshot = board.snapshot();
   ASSERT_EQ(servers(snapshot), (Servers{"a", "b"}));
   EXPECT_EQ(snapshot[0], latest);
+}
+
+TEST(StatusBoard, ASessionsNextStatusReplacesItsEntryWhereverTheEntryIs) {
+  StatusBoard board;
+  const auto a = target("a");
+  const auto b = target("b");
+  board.onStatus(status(b, 1));
+  board.onStatus(status(a, 0));  // published out of order: a sits at b's config position
+  board.onStatus(status(b, 1, 5));
+  board.onStatus(status(a, 0, 6));
+  auto snapshot = board.snapshot();
+  ASSERT_EQ(servers(snapshot), (Servers{"a", "b"}));
+  EXPECT_EQ(snapshot[0]->state_changes, 6u);
+  EXPECT_EQ(snapshot[1]->state_changes, 5u);
+  // In order now, each entry at its position: the next statuses replace them in place.
+  board.onStatus(status(a, 0, 7));
+  board.onStatus(status(b, 1, 8));
+  snapshot = board.snapshot();
+  ASSERT_EQ(servers(snapshot), (Servers{"a", "b"}));
+  EXPECT_EQ(snapshot[0]->state_changes, 7u);
+  EXPECT_EQ(snapshot[1]->state_changes, 8u);
+  // The same target moved to the other position (a reload that swaps them).
+  board.onStatus(status(a, 1, 9));
+  board.onStatus(status(b, 0, 10));
+  EXPECT_EQ(servers(board.snapshot()), (Servers{"b", "a"}));
 }
 
 TEST(StatusBoard, ASnapshotIsNotChangedByLaterPublications) {
@@ -97,16 +133,23 @@ TEST(StatusBoard, AgreesWithAPlainModelOverRandomSequences) {
   for (int round = 0; round < 50; ++round) {
     StatusBoard board;
     std::map<std::string, std::shared_ptr<const TargetStatus>> model;
+    std::map<std::string, std::shared_ptr<const ProbeTarget>> targets;  // each session's
     for (int step = 0; step < 300; ++step) {
-      const std::string server = "s" + std::to_string(random() % 40);
+      const std::size_t number = random() % 40;
+      const std::string server = "s" + std::to_string(number);
       if (random() % 5 == 0) {
         board.onRemoved({"pool", "settings", server});
         model.erase(server);
+        targets.erase(server);
       } else {
-        // Orders are distinct between targets, as config positions are.
-        const std::size_t order =
-            (random() % 3 == 0 ? 100 + random() % 40 : 0) * 1000 + std::stoul(server.substr(1));
-        auto published = status(server, order, static_cast<std::uint64_t>(step));
+        // Orders are distinct between targets, as config positions are; most are positions the
+        // list has (0-39), where entries are looked for first.
+        const std::size_t order = (random() % 3 == 0 ? 1 + random() % 3 : 0) * 40 + number;
+        auto& of = targets[server];
+        if (of == nullptr || random() % 4 == 0) {  // a new session, or a reload's new target
+          of = target(server);
+        }
+        auto published = status(of, order, static_cast<std::uint64_t>(step));
         board.onStatus(published);
         model[server] = std::move(published);
       }
