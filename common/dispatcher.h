@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <vector>
 
 namespace bhe {
 
@@ -35,13 +36,34 @@ class Dispatcher {
   // hand results over outside the callback that produced them, and to free objects after the
   // callback that finished them has returned.
   virtual void post(std::function<void()> task) = 0;
+  // False once the dispatcher runs no more tasks (closed): post() then drops them.
+  virtual bool runsTasks() const { return true; }
 
-  // Frees `object` on a later loop turn (Envoy's deferred delete).
+  // Frees `object` on a later loop turn (Envoy's deferred delete), after every task posted before
+  // this call. Allocates nothing per object: it waits in a list, and the task posted for it holds
+  // only `this` (std::function stores that in place), where a task owning the object would cost a
+  // shared_ptr and a heap-stored callable, four allocations per probe.
   template <typename T>
   void deferDelete(std::unique_ptr<T> object) {
-    std::shared_ptr<T> owned(std::move(object));
-    post([owned] {});
+    if (!runsTasks()) {
+      return;  // it would never run the task: `object` goes now
+    }
+    deferred_.emplace_back(object.release(), [](void* p) { delete static_cast<T*>(p); });
+    // One task per object, and tasks run in the order posted: the k-th of these tasks to run frees
+    // the k-th object deferred.
+    post([this] { freeOldestDeferred(); });
   }
+
+ protected:
+  // Frees every object still waiting, for a dispatcher that drops its queued tasks.
+  void freeAllDeferred();
+
+ private:
+  using Deferred = std::unique_ptr<void, void (*)(void*)>;
+  void freeOldestDeferred();
+
+  std::vector<Deferred> deferred_;  // [deferred_head_, end) wait; before that, already freed
+  std::size_t deferred_head_ = 0;
 };
 
 // Milliseconds to wait from `now` until `due`, rounded up; 0 when it is already due.

@@ -65,6 +65,7 @@ void UvDispatcher::runPosted() {
 void UvDispatcher::close() {
   posted_.clear();
   post_timer_.close();
+  freeAllDeferred();
 }
 
 }  // namespace bhe

@@ -23,8 +23,10 @@ class UvDispatcher final : public Dispatcher {
   MonoTime loopTime() const override { return std::chrono::milliseconds(uv_now(loop_)); }
   std::unique_ptr<Timer> createTimer(std::function<void()> on_fire) override;
   void post(std::function<void()> task) override;
+  bool runsTasks() const override { return post_timer_.ok(); }
 
-  // Drops queued tasks and closes the post queue's handle (the loop can then finish).
+  // Drops queued tasks, frees the objects still deferred, and closes the post queue's handle (the
+  // loop can then finish).
   void close();
 
  private:
