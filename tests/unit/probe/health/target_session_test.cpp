@@ -206,7 +206,8 @@ TEST_F(TargetSessionTest, RoundsStartWhenDueOnThePhaseSteps) {
 TEST(PhaseStep, FewerRoundsASecondShareCoarserSteps) {
   EXPECT_EQ(TargetSession::phaseStepFor(2000), TargetSession::kTick);
   EXPECT_EQ(TargetSession::phaseStepFor(1e6), TargetSession::kTick);
-  EXPECT_EQ(TargetSession::phaseStepFor(500), 30ms);  // 16 rounds take 32 ms
+  EXPECT_EQ(TargetSession::phaseStepFor(1500), 20ms);  // 32 rounds take 21 ms
+  EXPECT_EQ(TargetSession::phaseStepFor(500), 60ms);   // 32 rounds take 64 ms
   EXPECT_EQ(TargetSession::phaseStepFor(300), TargetSession::kMaxPhaseStep);
   EXPECT_EQ(TargetSession::phaseStepFor(1), TargetSession::kMaxPhaseStep);
   EXPECT_EQ(TargetSession::phaseStepFor(0), TargetSession::kMaxPhaseStep);
