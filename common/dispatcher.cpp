@@ -9,6 +9,11 @@ constexpr std::size_t kCompactAfter = 64;
 
 }  // namespace
 
+Dispatcher::~Dispatcher() {
+  destroying_ = true;
+  freeAllDeferred();
+}
+
 void Dispatcher::freeOldestDeferred() {
   if (deferred_head_ >= deferred_.size()) {
     return;

@@ -26,7 +26,7 @@ class Timer {
 
 class Dispatcher {
  public:
-  virtual ~Dispatcher() = default;
+  virtual ~Dispatcher();  // frees the objects still deferred
   virtual MonoTime now() const = 0;
   // The time timer delays count from. libuv takes it once per loop turn (uv_now), so it may lag
   // now() by the turn's work; code that aligns firing times to a grid must align in this time.
@@ -45,7 +45,7 @@ class Dispatcher {
   // shared_ptr and a heap-stored callable: two allocations per probe (heaptrack).
   template <typename T>
   void deferDelete(std::unique_ptr<T> object) {
-    if (!runsTasks()) {
+    if (destroying_ || !runsTasks()) {
       return;  // it would never run the task: `object` goes now
     }
     deferred_.emplace_back(object.release(), [](void* p) { delete static_cast<T*>(p); });
@@ -64,6 +64,7 @@ class Dispatcher {
 
   std::vector<Deferred> deferred_;  // [deferred_head_, end) wait; before that, already freed
   std::size_t deferred_head_ = 0;
+  bool destroying_ = false;  // in ~Dispatcher, where post() can no longer be called
 };
 
 // Milliseconds to wait from `now` until `due`, rounded up; 0 when it is already due.

@@ -139,7 +139,8 @@ TargetSession::Member TargetSession::takeMember(std::vector<Member>& members,
 
 void TargetSession::onRound(RoundResult round) {
   round_.reset();  // this runs inside the round's hand-over, which touches nothing after it
-  auto next = std::make_shared<TargetStatus>(*status_);
+  auto next = std::make_shared<TargetStatus>();
+  static_cast<ServerSummary&>(*next) = *status_;  // the members follow from this round
   auto in_round = [&](const Member& m) {
     if (m.status.standIn()) {
       return round.unresolved.has_value();

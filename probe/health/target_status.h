@@ -51,7 +51,10 @@ struct AddressStatus {
   bool standIn() const { return address.empty(); }
 };
 
-struct TargetStatus {
+// What a status says of the server as a whole; TargetStatus adds its members. A round's next
+// snapshot starts from a copy of this part alone, since its members are set anew (applyMembers):
+// copying the old ones cost two allocations per probe.
+struct ServerSummary {
   std::shared_ptr<const ProbeTarget> target;  // key, protocol, path, probe, thresholds...
   std::size_t order = 0;                      // position in the config, for stable listings
 
@@ -67,13 +70,15 @@ struct TargetStatus {
   ProbeCounts probes;  // every probe of every member
   std::uint64_t state_changes = 0;
 
+  const TargetKey& key() const { return target->key; }
+};
+
+struct TargetStatus : ServerSummary {
   // The members, in answer order: every probed address of an FQDN server (at most
   // max_addresses_per_server; `omitted_addresses` more were not probed), the address itself for
   // an IP-literal server, or the stand-in of a name that resolves to nothing.
   std::vector<AddressStatus> addresses;
   std::size_t omitted_addresses = 0;
-
-  const TargetKey& key() const { return target->key; }
 };
 
 // The details a member carries after a probe. While healthy, a failed probe below the threshold

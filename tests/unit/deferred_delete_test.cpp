@@ -110,6 +110,24 @@ TEST_F(UvDeferredDelete, ClosingFreesWhatStillWaitsAndLaterObjectsGoAtOnce) {
   EXPECT_EQ(log.size(), 3u);
 }
 
+TEST(UvDispatcherDestroyed, WithoutClosingFreesWhatStillWaitsAlsoWhatTheirDestructorsDefer) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  std::vector<std::string> log;
+  {
+    UvDispatcher dispatcher(&loop);
+    auto a = std::make_unique<Noted>("a", log);
+    a->dispatcher = &dispatcher;
+    a->successor = std::make_unique<Noted>("b", log);
+    a->successor->dispatcher = &dispatcher;
+    dispatcher.deferDelete(std::move(a));
+    EXPECT_TRUE(log.empty());
+  }
+  EXPECT_EQ(log, (std::vector<std::string>{"~a", "~b"}));
+  uv_run(&loop, UV_RUN_DEFAULT);  // the post queue's handle goes
+  uv_loop_close(&loop);
+}
+
 TEST(SimulatedDeferredDelete,
      AnObjectOutlivesEveryTaskPostedBeforeItAndTheRestGoWithTheDispatcher) {
   std::vector<std::string> log;
